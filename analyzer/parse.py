@@ -1,0 +1,446 @@
+"""Parse a Dockerfile exactly as BuildKit does, and keep what BuildKit's parser drops.
+
+Instructions, flags, JSON form, heredoc bodies and line ranges come from BuildKit's own
+Go parser (the ``dockerfile`` package). On top of it this module adds parser directives,
+comments (outside heredoc bodies), the comment block attached to each instruction, the
+keyword column, heredoc details (quoted or not, ``<<-``, fd, body lines), ONBUILD
+triggers parsed as instructions of their own, and a character-exact map from the logical
+line (continuations joined) back to Dockerfile line and column.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Iterable, Optional
+
+from .model import Comment, Directive, Dockerfile, Heredoc, Instruction, ParseError, Stage
+
+MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_LINE_BYTES = 65535  # BuildKit refuses a line longer than this
+KNOWN_DIRECTIVES = ("syntax", "escape", "check")
+JSON_FORM_KEYWORDS = {"RUN", "CMD", "ENTRYPOINT", "SHELL", "ADD", "COPY", "VOLUME", "HEALTHCHECK"}
+HEREDOC_KEYWORDS = {"RUN", "COPY", "ADD"}
+
+_DIRECTIVE_RE = re.compile(r"^#[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=[ \t]*(.*?)[ \t]*$")
+_COMMENT_RE = re.compile(r"^[ \t]*#")
+_BLANK_RE = re.compile(r"^[ \t]*$")
+_HEREDOC_RE = re.compile(r"(?<![<\w])(\d*)<<(-?)(['\"]?)([A-Za-z_][A-Za-z0-9_.-]*)\3")
+
+
+def decode(data: bytes, path: str = "Dockerfile") -> str:
+    """Bytes of a Dockerfile to text, refusing what BuildKit would refuse.
+
+    Raises ParseError for files over the size limit, binary files and invalid UTF-8
+    (with the line, column and byte offset of the first bad byte).
+    """
+    if len(data) > MAX_FILE_BYTES:
+        raise ParseError(
+            f"file is {len(data):,} bytes; the limit is {MAX_FILE_BYTES:,} bytes", 1, 1
+        )
+    nul = data.find(b"\x00", 0, 8192)
+    if nul >= 0:
+        line, col = _byte_position(data, nul)
+        raise ParseError(f"binary file (NUL byte at offset {nul})", line, col)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, col = _byte_position(data, exc.start)
+        raise ParseError(f"invalid UTF-8 at byte offset {exc.start}", line, col) from None
+
+
+def _byte_position(data: bytes, offset: int) -> tuple[int, int]:
+    line = data.count(b"\n", 0, offset) + 1
+    start = data.rfind(b"\n", 0, offset) + 1
+    col = len(data[start:offset].decode("utf-8", errors="replace")) + 1
+    return line, col
+
+
+def split_lines(text: str) -> list[str]:
+    """Physical lines as BuildKit reads them: split on LF, one trailing CR dropped."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+
+
+def scan_directives(lines: list[str]) -> tuple[list[Directive], str]:
+    """Parser directives at the top of the file, and the escape character."""
+    found: list[Directive] = []
+    escape = "\\"
+    for number, line in enumerate(lines, start=1):
+        m = _DIRECTIVE_RE.match(line)
+        if not m or m.group(1).lower() not in KNOWN_DIRECTIVES:
+            break
+        name, value = m.group(1).lower(), m.group(2)
+        if any(d.name == name for d in found):
+            raise ParseError(f"only one {name} parser directive can be used", number, 1)
+        if name == "escape":
+            if value not in ("\\", "`"):
+                raise ParseError(f"invalid escape token '{value}' does not match ` or \\", number, 1)
+            escape = value
+        found.append(Directive(name, value, number))
+    return found, escape
+
+
+def _continues(line: str, escape: str) -> bool:
+    """True when a physical line ends in the escape character (trailing blanks allowed).
+
+    An escaped escape (``foo \\\\``) is not a continuation, and neither is a line that
+    is only the escape character preceded by nothing: BuildKit requires a character
+    that is not the escape before it, or the start of the line.
+    """
+    stripped = line.rstrip(" \t")
+    if not stripped.endswith(escape):
+        return False
+    body = stripped[:-1]
+    return body == "" or body[-1] != escape
+
+
+def logical_line(lines: list[str], start: int, escape: str) -> tuple[str, list[tuple[int, int, int]], int]:
+    """Join the physical lines of one instruction from ``start`` (1-based).
+
+    Returns the logical text (leading blanks of the first line removed), the position map
+    (offset, line, column) and the last physical line consumed (before heredoc bodies).
+    """
+    parts: list[str] = []
+    segments: list[tuple[int, int, int]] = []
+    offset = 0
+    number = start
+    first = True
+    total = len(lines)
+    while number <= total:
+        raw = lines[number - 1]
+        if not first and (_COMMENT_RE.match(raw) or _BLANK_RE.match(raw)):
+            number += 1
+            continue
+        col = 1
+        if first:
+            stripped = raw.lstrip(" \t")
+            col = len(raw) - len(stripped) + 1
+            raw = stripped
+            first = False
+        cont = _continues(raw, escape)
+        if cont:
+            raw = raw.rstrip(" \t")[:-1]
+        segments.append((offset, number, col))
+        parts.append(raw)
+        offset += len(raw)
+        if not cont:
+            break
+        number += 1
+    return "".join(parts), segments, min(number, total)
+
+
+def parse(text: str, path: str = "Dockerfile") -> Dockerfile:
+    """Parse Dockerfile text into a :class:`~analyzer.model.Dockerfile`.
+
+    Raises :class:`~analyzer.model.ParseError` (with line and column) for anything
+    BuildKit would refuse: no instructions, an unterminated heredoc, a line of 64 KiB or
+    more, a repeated or invalid directive, a JSON array holding a non-string, ...
+    """
+    import dockerfile as bk
+
+    lines = split_lines(text)
+    for number, line in enumerate(lines, start=1):
+        if len(line.encode("utf-8", errors="surrogatepass")) >= MAX_LINE_BYTES:
+            raise ParseError(
+                f"line is {len(line.encode('utf-8', errors='surrogatepass')):,} bytes; "
+                f"BuildKit's limit is {MAX_LINE_BYTES:,}",
+                number,
+                1,
+            )
+    directives, escape = scan_directives(lines)
+    go_text = _text_for_go(text, lines, directives)
+    try:
+        commands = bk.parse_string(go_text)
+    except bk.GoParseError as exc:
+        raise _located_error(str(exc), lines, escape, directives) from None
+    except Exception as exc:  # the Go bridge refuses text it cannot encode
+        raise ParseError(f"cannot parse: {exc}", 1, 1) from None
+    if not commands:
+        raise ParseError("file with no instructions", 1, 1)
+
+    comments = _scan_comments(lines, commands)
+    instructions = []
+    for index, cmd in enumerate(commands):
+        instructions.append(_instruction(cmd, lines, escape, index, comments))
+    stages, global_args = _stages(instructions)
+    by_index = {}
+    for stage in stages:
+        for ins in (stage.from_instruction, *stage.instructions):
+            by_index[ins.index] = ins
+    for ins in global_args:
+        by_index[ins.index] = ins
+    ordered = tuple(by_index[i] for i in sorted(by_index))
+    return Dockerfile(
+        path=path,
+        text=text,
+        lines=tuple(lines),
+        escape=escape,
+        directives=tuple(directives),
+        comments=tuple(comments),
+        instructions=ordered,
+        global_args=tuple(global_args),
+        stages=tuple(stages),
+    )
+
+
+def _text_for_go(text: str, lines: list[str], directives: list[Directive]) -> str:
+    """BuildKit's parser in the ``dockerfile`` package ends the directive block at
+    ``# check=``; move an escape directive to the top (same line count) so it is honoured
+    as current BuildKit honours it."""
+    esc = next((d for d in directives if d.name == "escape"), None)
+    if esc is None or esc.line == 1:
+        return text
+    new = list(lines)
+    new[0], new[esc.line - 1] = new[esc.line - 1], new[0]
+    return "\n".join(new) + "\n"
+
+
+def _scan_comments(lines: list[str], commands) -> list[Comment]:
+    inside = bytearray(len(lines) + 2)
+    for cmd in commands:
+        for n in range(cmd.start_line, min(cmd.end_line, len(lines)) + 1):
+            inside[n] = 1
+    out = []
+    for number, line in enumerate(lines, start=1):
+        if inside[number]:
+            continue
+        stripped = line.lstrip(" \t")
+        if stripped.startswith("#"):
+            out.append(Comment(number, len(line) - len(stripped) + 1, stripped[1:]))
+    return out
+
+
+def _attached_comments(start_line: int, comments_by_line: dict[int, Comment]) -> tuple[Comment, ...]:
+    out = []
+    n = start_line - 1
+    while n in comments_by_line:
+        out.append(comments_by_line[n])
+        n -= 1
+    return tuple(reversed(out))
+
+
+def _instruction(cmd, lines: list[str], escape: str, index: int, comments: list[Comment], line_offset: int = 0) -> Instruction:
+    start = cmd.start_line + line_offset
+    end = cmd.end_line + line_offset
+    logical, segments, last = logical_line(lines, start, escape)
+    keyword_written = logical.split(None, 1)[0] if logical.strip() else cmd.cmd
+    first_line, first_col = segments[0][1], segments[0][2]
+    keyword = cmd.cmd.upper()
+    heredocs = _heredocs(cmd, logical, lines, last, keyword)
+    legacy = False
+    if keyword in ("ENV", "LABEL") and cmd.value:
+        rest = _after_keyword(logical, keyword_written)
+        first_word = rest.split(None, 1)[0] if rest.strip() else ""
+        legacy = "=" not in first_word
+    comments_by_line = {c.line: c for c in comments}
+    ins = Instruction(
+        keyword=keyword,
+        keyword_as_written=keyword_written,
+        args=tuple(cmd.value),
+        flags=tuple(cmd.flags),
+        json=bool(cmd.json),
+        original=cmd.original,
+        start_line=first_line,
+        end_line=end,
+        column=first_col,
+        index=index,
+        stage=-1,
+        heredocs=heredocs,
+        comments=_attached_comments(first_line, comments_by_line),
+        logical=logical,
+        segments=tuple(segments),
+        legacy_form=legacy,
+    )
+    if keyword == "ONBUILD" and cmd.sub_cmd:
+        trigger = _trigger(ins, lines, escape, end)
+        if trigger is not None:
+            ins = replace(ins, trigger=trigger)
+    return ins
+
+
+def _after_keyword(logical: str, keyword_written: str) -> str:
+    return logical[len(keyword_written):] if logical.startswith(keyword_written) else logical
+
+
+def _heredocs(cmd, logical: str, lines: list[str], last: int, keyword: str) -> tuple[Heredoc, ...]:
+    if not cmd.heredocs:
+        return ()
+    markers = [m for m in _HEREDOC_RE.finditer(logical)]
+    out = []
+    body_line = last + 1
+    for i, doc in enumerate(cmd.heredocs):
+        marker = next((m for m in markers if m.group(4) == doc.name), None)
+        if marker is not None:
+            markers.remove(marker)
+        chomp = bool(marker and marker.group(2) == "-")
+        quoted = bool(marker and marker.group(3))
+        fd = int(marker.group(1)) if marker and marker.group(1) else int(doc.file_descriptor or 0)
+        n_body = doc.content.count("\n")
+        start = body_line
+        end = body_line + n_body
+        body = "\n".join(lines[start - 1 : end - 1]) + ("\n" if n_body else "")
+        out.append(Heredoc(doc.name, body, not quoted, chomp, fd, start, end))
+        body_line = end + 1
+    return tuple(out)
+
+
+def _trigger(onbuild: Instruction, lines: list[str], escape: str, end: int) -> Optional[Instruction]:
+    """Parse the instruction an ONBUILD carries as an instruction of its own, with its
+    real positions (BuildKit's node for ONBUILD drops the trigger's heredocs)."""
+    import dockerfile as bk
+
+    start = onbuild.start_line
+    chunk = list(lines[start - 1 : end])
+    first = chunk[0]
+    col = onbuild.column - 1
+    kw = onbuild.keyword_as_written
+    chunk[0] = first[:col] + " " * len(kw) + first[col + len(kw) :]
+    prefix = [f"# escape={escape}"] if escape != "\\" else []
+    try:
+        cmds = bk.parse_string("\n".join(prefix + chunk) + "\n")
+    except bk.GoParseError as exc:
+        raise ParseError(f"ONBUILD: {exc}", start, onbuild.column) from None
+    if not cmds:
+        return None
+    offset = start - 1 - len(prefix)
+    sub = _instruction(cmds[0], lines, escape, onbuild.index, [], line_offset=offset)
+    # the trigger's own logical line starts after the ONBUILD keyword
+    trig_logical, trig_segments, _ = _logical_from(lines, start, escape, col + len(kw))
+    written = trig_logical.split(None, 1)[0] if trig_logical.strip() else sub.keyword
+    return replace(
+        sub,
+        keyword_as_written=written,
+        logical=trig_logical,
+        segments=tuple(trig_segments),
+        start_line=trig_segments[0][1],
+        column=trig_segments[0][2],
+        comments=(),
+    )
+
+
+def _logical_from(lines: list[str], start: int, escape: str, skip: int):
+    text, segments, last = logical_line(lines, start, escape)
+    first_col = segments[0][2]
+    cut = skip - (first_col - 1)
+    rest = text[cut:]
+    lead = len(rest) - len(rest.lstrip(" \t"))
+    cut += lead
+    new_segments = []
+    for off, ln, c in segments:
+        if off + _segment_len(segments, text, off) <= cut:
+            continue
+        if off < cut:
+            new_segments.append((0, ln, c + (cut - off)))
+        else:
+            new_segments.append((off - cut, ln, c))
+    return text[cut:], new_segments, last
+
+
+def _segment_len(segments, text, off) -> int:
+    starts = [s[0] for s in segments]
+    i = starts.index(off)
+    nxt = starts[i + 1] if i + 1 < len(starts) else len(text)
+    return nxt - off
+
+
+def _stages(instructions: list[Instruction]) -> tuple[list[Stage], list[Instruction]]:
+    stages: list[Stage] = []
+    global_args: list[Instruction] = []
+    current: Optional[list] = None
+    stage_index = -1
+    for ins in instructions:
+        if ins.keyword == "FROM":
+            if current is not None:
+                stages.append(_make_stage(*current))
+            stage_index += 1
+            current = [stage_index, replace(ins, stage=stage_index), []]
+        elif current is None:
+            global_args.append(ins)
+        else:
+            trigger = ins.trigger
+            if trigger is not None:
+                trigger = replace(trigger, stage=stage_index)
+            current[2].append(replace(ins, stage=stage_index, trigger=trigger))
+    if current is not None:
+        stages.append(_make_stage(*current))
+    return stages, global_args
+
+
+def _make_stage(index: int, from_ins: Instruction, body: list[Instruction]) -> Stage:
+    args = from_ins.args
+    base = args[0] if args else ""
+    name = name_written = None
+    if len(args) >= 3 and args[1].lower() == "as":
+        name_written = args[2]
+        name = args[2].lower()
+    return Stage(
+        index=index,
+        name=name,
+        name_as_written=name_written,
+        base=base,
+        platform=from_ins.flag("platform"),
+        from_instruction=from_ins,
+        instructions=tuple(body),
+    )
+
+
+# --- locating errors the Go parser reports without a position -------------------------
+
+
+def _chunks(lines: list[str], escape: str, first: int) -> Iterable[tuple[int, int]]:
+    """Approximate instruction boundaries (start, end) by our own scan, heredoc aware."""
+    n = first
+    total = len(lines)
+    while n <= total:
+        raw = lines[n - 1]
+        if _COMMENT_RE.match(raw) or _BLANK_RE.match(raw):
+            n += 1
+            continue
+        logical, _segs, last = logical_line(lines, n, escape)
+        end = last
+        keyword = logical.split(None, 1)[0].upper() if logical.strip() else ""
+        if keyword == "ONBUILD":
+            rest = logical.split(None, 1)[1] if len(logical.split(None, 1)) > 1 else ""
+            keyword = rest.split(None, 1)[0].upper() if rest.strip() else ""
+        if keyword in HEREDOC_KEYWORDS:
+            for m in _HEREDOC_RE.finditer(logical):
+                name, chomp = m.group(4), m.group(2) == "-"
+                k = end + 1
+                while k <= total:
+                    body = lines[k - 1].lstrip("\t") if chomp else lines[k - 1]
+                    if body == name:
+                        break
+                    k += 1
+                end = min(k, total)
+        yield n, end
+        n = end + 1
+
+
+def _located_error(message: str, lines: list[str], escape: str, directives: list[Directive]) -> ParseError:
+    import dockerfile as bk
+
+    if "no instructions" in message:
+        return ParseError("file with no instructions", 1, 1)
+    first = (directives[-1].line + 1) if directives else 1
+    prefix = [f"# escape={escape}"] if escape != "\\" else []
+    checked = 0
+    for start, end in _chunks(lines, escape, first):
+        checked += 1
+        if checked > 20000:
+            break
+        chunk = prefix + lines[start - 1 : end]
+        try:
+            bk.parse_string("\n".join(chunk) + "\n")
+        except bk.GoParseError as exc:
+            if str(exc) == message or "heredoc" in message:
+                raw = lines[start - 1]
+                col = len(raw) - len(raw.lstrip(" \t")) + 1
+                return ParseError(message, start, col)
+        except Exception:
+            continue
+    return ParseError(message, 1, 1)
