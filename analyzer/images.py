@@ -259,12 +259,15 @@ def _check_domain(text: str, domain: str) -> None:
 def _check_path(text: str, path: str) -> None:
     if path == "":
         raise InvalidReference(text, "repository name is empty")
-    if path.lower() != path:
-        raise InvalidReference(text, f"repository name {path!r} must be lowercase")
     for component in path.split("/"):
         if component == "":
             raise InvalidReference(
                 text, f"repository name {path!r} has an empty path component"
+            )
+        if component.lower() != component:
+            raise InvalidReference(
+                text,
+                f"repository name must be lowercase (path component {component!r})",
             )
         if not _PATH_COMPONENT_RE.fullmatch(component):
             raise InvalidReference(

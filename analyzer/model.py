@@ -28,6 +28,10 @@ class ParseError(AnalyzerError):
         return f"line {self.line}:{self.column}: {self.message}"
 
 
+class DecodeError(AnalyzerError):
+    """The input is not a text file Docker could read (binary, invalid UTF-8, too large)."""
+
+
 @dataclass(frozen=True)
 class Position:
     line: int

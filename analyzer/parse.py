@@ -14,15 +14,15 @@ import re
 from dataclasses import replace
 from typing import Iterable, Optional
 
-from .model import Comment, Directive, Dockerfile, Heredoc, Instruction, ParseError, Stage
+from .model import Comment, DecodeError, Directive, Dockerfile, Heredoc, Instruction, ParseError, Stage
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
-MAX_LINE_BYTES = 65535  # BuildKit refuses a line longer than this
+MAX_LINE_BYTES = 65535  # BuildKit refuses a line longer than this (CR included)
 KNOWN_DIRECTIVES = ("syntax", "escape", "check")
 JSON_FORM_KEYWORDS = {"RUN", "CMD", "ENTRYPOINT", "SHELL", "ADD", "COPY", "VOLUME", "HEALTHCHECK"}
 HEREDOC_KEYWORDS = {"RUN", "COPY", "ADD"}
 
-_DIRECTIVE_RE = re.compile(r"^#[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=[ \t]*(.*?)[ \t]*$")
+_DIRECTIVE_RE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
 _COMMENT_RE = re.compile(r"^[ \t]*#")
 _BLANK_RE = re.compile(r"^[ \t]*$")
 _HEREDOC_RE = re.compile(r"(?<![<\w])(\d*)<<(-?)(['\"]?)([A-Za-z_][A-Za-z0-9_.-]*)\3")
@@ -31,22 +31,20 @@ _HEREDOC_RE = re.compile(r"(?<![<\w])(\d*)<<(-?)(['\"]?)([A-Za-z_][A-Za-z0-9_.-]
 def decode(data: bytes, path: str = "Dockerfile") -> str:
     """Bytes of a Dockerfile to text, refusing what BuildKit would refuse.
 
-    Raises ParseError for files over the size limit, binary files and invalid UTF-8
+    Raises DecodeError for files over the size limit, binary files and invalid UTF-8
     (with the line, column and byte offset of the first bad byte).
     """
     if len(data) > MAX_FILE_BYTES:
-        raise ParseError(
-            f"file is {len(data):,} bytes; the limit is {MAX_FILE_BYTES:,} bytes", 1, 1
-        )
+        raise DecodeError(f"file is {len(data):,} bytes; the limit is {MAX_FILE_BYTES:,} bytes")
     nul = data.find(b"\x00", 0, 8192)
     if nul >= 0:
         line, col = _byte_position(data, nul)
-        raise ParseError(f"binary file (NUL byte at offset {nul})", line, col)
+        raise DecodeError(f"binary file, not a Dockerfile (NUL byte at offset {nul}, line {line}, column {col})")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line, col = _byte_position(data, exc.start)
-        raise ParseError(f"invalid UTF-8 at byte offset {exc.start}", line, col) from None
+        raise DecodeError(f"invalid UTF-8 at byte offset {exc.start} (line {line}, column {col})") from None
 
 
 def _byte_position(data: bytes, offset: int) -> tuple[int, int]:
@@ -71,7 +69,7 @@ def scan_directives(lines: list[str]) -> tuple[list[Directive], str]:
     found: list[Directive] = []
     escape = "\\"
     for number, line in enumerate(lines, start=1):
-        m = _DIRECTIVE_RE.match(line)
+        m = _DIRECTIVE_RE.match(line.lstrip(" \t"))
         if not m or m.group(1).lower() not in KNOWN_DIRECTIVES:
             break
         name, value = m.group(1).lower(), m.group(2)
@@ -144,11 +142,11 @@ def parse(text: str, path: str = "Dockerfile") -> Dockerfile:
     import dockerfile as bk
 
     lines = split_lines(text)
-    for number, line in enumerate(lines, start=1):
-        if len(line.encode("utf-8", errors="surrogatepass")) >= MAX_LINE_BYTES:
+    for number, raw in enumerate(text.split("\n"), start=1):
+        size = len(raw.encode("utf-8", errors="surrogatepass"))
+        if size > MAX_LINE_BYTES:
             raise ParseError(
-                f"line is {len(line.encode('utf-8', errors='surrogatepass')):,} bytes; "
-                f"BuildKit's limit is {MAX_LINE_BYTES:,}",
+                f"line is {size:,} bytes; BuildKit's limit is {MAX_LINE_BYTES:,}",
                 number,
                 1,
             )
@@ -163,10 +161,12 @@ def parse(text: str, path: str = "Dockerfile") -> Dockerfile:
     if not commands:
         raise ParseError("file with no instructions", 1, 1)
 
-    comments = _scan_comments(lines, commands)
-    instructions = []
-    for index, cmd in enumerate(commands):
-        instructions.append(_instruction(cmd, lines, escape, index, comments))
+    instructions = [_instruction(cmd, lines, escape, index, []) for index, cmd in enumerate(commands)]
+    comments = _scan_comments(lines, instructions)
+    comments_by_line = {c.line: c for c in comments}
+    instructions = [
+        replace(ins, comments=_attached_comments(ins.start_line, comments_by_line)) for ins in instructions
+    ]
     stages, global_args = _stages(instructions)
     by_index = {}
     for stage in stages:
@@ -189,22 +189,29 @@ def parse(text: str, path: str = "Dockerfile") -> Dockerfile:
 
 
 def _text_for_go(text: str, lines: list[str], directives: list[Directive]) -> str:
-    """BuildKit's parser in the ``dockerfile`` package ends the directive block at
+    """The physical lines, LF-terminated, for BuildKit's parser.
+
+    Passing the lines rather than ``text`` keeps a CRLF file identical to its LF twin
+    (BuildKit would otherwise keep the CRs inside heredoc bodies and ``original``).
+    BuildKit's parser in the ``dockerfile`` package ends the directive block at
     ``# check=``; move an escape directive to the top (same line count) so it is honoured
     as current BuildKit honours it."""
-    esc = next((d for d in directives if d.name == "escape"), None)
-    if esc is None or esc.line == 1:
-        return text
     new = list(lines)
-    new[0], new[esc.line - 1] = new[esc.line - 1], new[0]
+    esc = next((d for d in directives if d.name == "escape"), None)
+    if esc is not None and esc.line != 1:
+        new[0], new[esc.line - 1] = new[esc.line - 1], new[0]
     return "\n".join(new) + "\n"
 
 
-def _scan_comments(lines: list[str], commands) -> list[Comment]:
+def _scan_comments(lines: list[str], instructions: list[Instruction]) -> list[Comment]:
+    """Comment lines anywhere but in heredoc bodies (those inside a continuation
+    included: BuildKit skips them as comments too)."""
     inside = bytearray(len(lines) + 2)
-    for cmd in commands:
-        for n in range(cmd.start_line, min(cmd.end_line, len(lines)) + 1):
-            inside[n] = 1
+    for ins in instructions:
+        docs = ins.heredocs + (ins.trigger.heredocs if ins.trigger is not None else ())
+        for doc in docs:
+            for n in range(doc.start_line, min(doc.end_line, len(lines)) + 1):
+                inside[n] = 1
     out = []
     for number, line in enumerate(lines, start=1):
         if inside[number]:
@@ -232,11 +239,7 @@ def _instruction(cmd, lines: list[str], escape: str, index: int, comments: list[
     first_line, first_col = segments[0][1], segments[0][2]
     keyword = cmd.cmd.upper()
     heredocs = _heredocs(cmd, logical, lines, last, keyword)
-    legacy = False
-    if keyword in ("ENV", "LABEL") and cmd.value:
-        rest = _after_keyword(logical, keyword_written)
-        first_word = rest.split(None, 1)[0] if rest.strip() else ""
-        legacy = "=" not in first_word
+    legacy = _legacy_form(keyword, bool(cmd.value), _after_keyword(logical, keyword_written), escape)
     comments_by_line = {c.line: c for c in comments}
     ins = Instruction(
         keyword=keyword,
@@ -261,6 +264,43 @@ def _instruction(cmd, lines: list[str], escape: str, index: int, comments: list[
         if trigger is not None:
             ins = replace(ins, trigger=trigger)
     return ins
+
+
+def _legacy_form(keyword: str, has_value: bool, rest: str, escape: str) -> bool:
+    """ENV/LABEL written as ``KEY value``: BuildKit's first word (quotes and escapes
+    respected) holds no ``=``."""
+    if keyword not in ("ENV", "LABEL") or not has_value:
+        return False
+    return "=" not in _first_word(rest, escape)
+
+
+def _first_word(rest: str, escape: str) -> str:
+    """The first word of ``rest`` split as BuildKit's ``parseWords`` splits it."""
+    text = rest.lstrip()
+    word = []
+    quote = ""
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if not quote:
+            if ch.isspace():
+                break
+            if ch in "'\"":
+                quote = ch
+            elif ch == escape and i + 1 < len(text):
+                word.append(ch)
+                i += 1
+                ch = text[i]
+        else:
+            if ch == quote:
+                quote = ""
+            elif ch == escape and quote != "'" and i + 1 < len(text):
+                word.append(ch)
+                i += 1
+                ch = text[i]
+        word.append(ch)
+        i += 1
+    return "".join(word)
 
 
 def _after_keyword(logical: str, keyword_written: str) -> str:
@@ -320,6 +360,7 @@ def _trigger(onbuild: Instruction, lines: list[str], escape: str, end: int) -> O
         start_line=trig_segments[0][1],
         column=trig_segments[0][2],
         comments=(),
+        legacy_form=_legacy_form(sub.keyword, bool(sub.args), _after_keyword(trig_logical, written), escape),
     )
 
 

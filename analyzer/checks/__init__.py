@@ -1,0 +1,177 @@
+"""Rule implementations and what they share.
+
+A check is a function ``check(ctx: Context) -> Iterable[Hit]`` registered under its rule
+id with :func:`check`. Its documentation, default severity and examples live in
+``rules/<ID>.yaml``; the catalog loader refuses a check without a rule file and a rule
+file without a check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Callable, Iterable, Iterator, Optional
+
+from ..model import Dockerfile, Instruction, Position, ShellCommand, Stage
+
+_REGISTRY: dict[str, Callable[["Context"], Iterable["Hit"]]] = {}
+_LOADED = False
+
+
+@dataclass(frozen=True)
+class Hit:
+    position: Position
+    message: str
+
+
+def check(rule_id: str):
+    def register(fn):
+        if rule_id in _REGISTRY:
+            raise ValueError(f"check {rule_id} registered twice")
+        _REGISTRY[rule_id] = fn
+        return fn
+
+    return register
+
+
+def registered() -> dict[str, Callable]:
+    global _LOADED
+    if not _LOADED:
+        from . import files, instructions, packages, stages  # noqa: F401  (registration)
+
+        _LOADED = True
+    return dict(_REGISTRY)
+
+
+class Context:
+    """One Dockerfile as the checks see it, with the costly views computed once."""
+
+    def __init__(self, df: Dockerfile, options=None, shell_pragma: Optional[str] = None):
+        from ..rules import LintOptions
+
+        self.df = df
+        self.options = options if options is not None else LintOptions()
+        self.shell_pragma = shell_pragma
+        self.current_rule = ""
+
+    # -- options ------------------------------------------------------------------
+    def option(self, name: str, default=None):
+        return self.options.options_for(self.current_rule).get(name, default)
+
+    # -- instructions ---------------------------------------------------------------
+    def instructions(self, *keywords: str, triggers: bool = True) -> Iterator[Instruction]:
+        """Every instruction (ONBUILD triggers as the instruction they carry)."""
+        wanted = {k.upper() for k in keywords}
+        for ins in self.df.instructions:
+            eff = ins.effective if triggers else ins
+            if not wanted or eff.keyword in wanted:
+                yield eff
+
+    def stage_instructions(self, stage: Stage, *keywords: str) -> Iterator[Instruction]:
+        wanted = {k.upper() for k in keywords}
+        for ins in stage.instructions:
+            if ins.trigger is not None:
+                continue  # runs in a child image, not here
+            if not wanted or ins.keyword in wanted:
+                yield ins
+
+    @cached_property
+    def resolution(self):
+        from ..expand import resolve
+
+        return resolve(self.df, dict(self.options.build_args))
+
+    def stage_of(self, ins: Instruction) -> Optional[Stage]:
+        if 0 <= ins.stage < len(self.df.stages):
+            return self.df.stages[ins.stage]
+        return None
+
+    # -- shell ----------------------------------------------------------------------
+    @cached_property
+    def _shells(self) -> dict[int, tuple[str, ...]]:
+        """The SHELL in effect for each instruction index."""
+        from ..scripts import DEFAULT_SHELL
+
+        out: dict[int, tuple[str, ...]] = {}
+        end_shell: dict[int, tuple[str, ...]] = {}
+        default = DEFAULT_SHELL
+        if self.shell_pragma:
+            default = (self.shell_pragma, "-c")
+        for stage in self.df.stages:
+            shell = default
+            base = self.df.stage_by_name(stage.base)
+            if base is not None and base.index < stage.index:
+                shell = end_shell.get(base.index, default)
+            for ins in stage.instructions:
+                out[ins.index] = shell
+                if ins.keyword == "SHELL" and ins.json and ins.args:
+                    shell = tuple(ins.args)
+            end_shell[stage.index] = shell
+        return out
+
+    def shell_for(self, ins: Instruction) -> tuple[str, ...]:
+        from ..scripts import DEFAULT_SHELL
+
+        if ins.keyword == "ONBUILD" or ins.trigger is not None:
+            return DEFAULT_SHELL
+        return self._shells.get(ins.index, DEFAULT_SHELL)
+
+    @cached_property
+    def runs(self) -> list:
+        """A RunScript for every RUN and ONBUILD RUN."""
+        from ..scripts import DEFAULT_SHELL, run_script
+
+        out = []
+        for ins in self.df.instructions:
+            eff = ins.effective
+            if eff.keyword != "RUN":
+                continue
+            shell = DEFAULT_SHELL if ins.trigger is not None else self._shells.get(ins.index, DEFAULT_SHELL)
+            if ins.trigger is not None and self.shell_pragma:
+                shell = (self.shell_pragma, "-c")
+            out.append(run_script(eff, shell))
+        return out
+
+    @cached_property
+    def commands(self) -> list[tuple[object, ShellCommand]]:
+        """Every (RunScript, ShellCommand) the RUNs invoke, in file order."""
+        from .. import shell as sh
+
+        out = []
+        for run in self.runs:
+            if run.script is None:
+                if not sh.is_posix_shell(run.argv[0] if run.argv else ""):
+                    pass
+                cmds = sh.exec_form_commands(list(run.argv), list(run.argv_positions))
+            elif not run.posix:
+                cmds = []
+            else:
+                cmds = sh.commands(run.script, run.interpreter)
+            for c in cmds:
+                out.append((run, c))
+        return out
+
+    def commands_named(self, *names: str) -> Iterator[tuple[object, ShellCommand]]:
+        from ..shell import basename
+
+        wanted = set(names)
+        for run, cmd in self.commands:
+            name = basename(cmd.name) if not cmd.dynamic else cmd.extras.get("static_basename", "")
+            if name in wanted:
+                yield run, cmd
+
+
+def word_span(ins: Instruction, word: str, start: int = 0) -> Position:
+    """Position of ``word`` in the instruction's logical line, else the keyword's."""
+    pos = ins.span_of(word, start) if word else None
+    return pos if pos is not None else ins.position
+
+
+def command_span(cmd: ShellCommand) -> Position:
+    """From the command's name to the end of its last argument."""
+    first = cmd.position
+    if cmd.arg_positions:
+        last = cmd.arg_positions[-1]
+        if (last.end_line, last.end_column) > (first.line, first.column):
+            return Position(first.line, first.column, last.end_line, last.end_column)
+    return first

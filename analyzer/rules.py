@@ -1,0 +1,336 @@
+"""The rule catalog (``rules/<ID>.yaml``), the check registry, and the lint engine.
+
+Every rule is documented by its YAML file and implemented by a function in
+``analyzer/checks/`` registered under the same id. :func:`load_catalog` validates the two
+against each other at load: unknown ids, missing implementations, duplicate ids or aliases
+and malformed entries raise :class:`CatalogError`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Optional
+
+from .model import SEVERITIES, SEVERITY_RANK, AnalyzerError, Dockerfile, Finding, ParseError
+
+RULE_ID_RE = re.compile(r"^AN\d{4}$")
+PARSE_ERROR_RULE = "AN0001"
+
+
+class CatalogError(AnalyzerError):
+    pass
+
+
+@dataclass(frozen=True)
+class Example:
+    code: str
+    line: Optional[int] = None
+    column: Optional[int] = None
+    config: dict = field(default_factory=dict, hash=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    severity: str
+    summary: str
+    rationale: str
+    fix: str
+    aliases: tuple[str, ...]
+    fires: tuple[Example, ...]
+    passes: tuple[Example, ...]
+    scope: str  # instruction | shell | stage | file
+    path: str
+
+    def matches(self, token: str) -> bool:
+        t = token.strip().lower()
+        return t == self.id.lower() or any(t == a.lower() for a in self.aliases)
+
+
+def rules_dir() -> Path:
+    here = Path(__file__).resolve().parent
+    packaged = here / "_rules"
+    if packaged.is_dir():
+        return packaged
+    return here.parent / "rules"
+
+
+def _example(raw, path: Path) -> Example:
+    if isinstance(raw, str):
+        return Example(raw)
+    if isinstance(raw, dict) and isinstance(raw.get("code"), str):
+        return Example(raw["code"], raw.get("line"), raw.get("column"), raw.get("config") or {})
+    raise CatalogError(f"{path.name}: an example must be a string or a mapping with 'code'")
+
+
+def _load_rule(path: Path) -> Rule:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise CatalogError(f"{path.name}: invalid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise CatalogError(f"{path.name}: not a mapping")
+    required = ("id", "name", "severity", "summary", "rationale", "fix", "scope", "examples")
+    missing = [k for k in required if k not in data]
+    if missing:
+        raise CatalogError(f"{path.name}: missing {', '.join(missing)}")
+    rid = data["id"]
+    if not isinstance(rid, str) or not RULE_ID_RE.match(rid):
+        raise CatalogError(f"{path.name}: id {rid!r} is not of the form AN0000")
+    if path.stem != rid:
+        raise CatalogError(f"{path.name}: file name does not match id {rid}")
+    if data["severity"] not in SEVERITIES:
+        raise CatalogError(f"{path.name}: severity must be one of {', '.join(SEVERITIES)}")
+    if data["scope"] not in ("instruction", "shell", "stage", "file"):
+        raise CatalogError(f"{path.name}: scope must be instruction, shell, stage or file")
+    examples = data["examples"] or {}
+    fires = tuple(_example(e, path) for e in examples.get("fire") or ())
+    passes = tuple(_example(e, path) for e in examples.get("pass") or ())
+    if not fires or not passes:
+        raise CatalogError(f"{path.name}: needs at least one 'fire' and one 'pass' example")
+    return Rule(
+        id=rid,
+        name=str(data["name"]),
+        severity=data["severity"],
+        summary=str(data["summary"]).strip(),
+        rationale=str(data["rationale"]).strip(),
+        fix=str(data["fix"]).strip(),
+        aliases=tuple(str(a) for a in data.get("aliases") or ()),
+        fires=fires,
+        passes=passes,
+        scope=data["scope"],
+        path=str(path),
+    )
+
+
+@lru_cache(maxsize=None)
+def load_catalog(directory: Optional[str] = None) -> dict[str, Rule]:
+    """All rules by id, validated against the registered checks."""
+    from .checks import registered
+
+    base = Path(directory) if directory else rules_dir()
+    if not base.is_dir():
+        raise CatalogError(f"rule catalog not found at {base}")
+    rules: dict[str, Rule] = {}
+    seen_alias: dict[str, str] = {}
+    for path in sorted(base.glob("*.yaml")):
+        rule = _load_rule(path)
+        if rule.id in rules:
+            raise CatalogError(f"duplicate rule id {rule.id}")
+        for alias in rule.aliases:
+            key = alias.lower()
+            # a BuildKit check may cover several of our rules; a hadolint code maps to one
+            if key in seen_alias and re.match(r"^(dl|sc)\d+$", key):
+                raise CatalogError(f"alias {alias} used by {seen_alias[key]} and {rule.id}")
+            seen_alias[key] = rule.id
+        rules[rule.id] = rule
+    checks = registered()
+    no_check = sorted(set(rules) - set(checks))
+    no_doc = sorted(set(checks) - set(rules))
+    if no_check:
+        raise CatalogError(f"rules without an implementation: {', '.join(no_check)}")
+    if no_doc:
+        raise CatalogError(f"checks without a rules/ entry: {', '.join(no_doc)}")
+    return rules
+
+
+def resolve_ids(tokens: Iterable[str], catalog: dict[str, Rule]) -> set[str]:
+    """Rule ids named by ids or aliases (``DL3008``, ``JSONArgsRecommended``)."""
+    out = set()
+    for token in tokens:
+        t = token.strip()
+        if not t:
+            continue
+        for rule in catalog.values():
+            if rule.matches(t):
+                out.add(rule.id)
+    return out
+
+
+# --- pragmas ---------------------------------------------------------------------------
+
+_PRAGMA_RE = re.compile(
+    r"^\s*(?P<tool>hadolint|analyze)\s+(?:(?P<scope>global|stage)\s+)?ignore\s*=\s*(?P<ids>[A-Za-z0-9_,\s-]+?)\s*$",
+    re.IGNORECASE,
+)
+_SHELL_PRAGMA_RE = re.compile(r"^\s*(?:hadolint|analyze)\s+shell\s*=\s*(?P<shell>\S+)\s*$", re.IGNORECASE)
+
+
+@dataclass
+class Suppressions:
+    global_ids: set = field(default_factory=set)
+    ranges: list = field(default_factory=list)  # (first_line, last_line, ids)
+    skip_all_checks: bool = False  # BuildKit ``# check=skip=all``
+    shell: Optional[str] = None
+
+    def suppressed(self, finding: Finding) -> bool:
+        tokens = {finding.rule.lower(), *(a.lower() for a in finding.aliases)}
+        if tokens & self.global_ids:
+            return True
+        if self.skip_all_checks and any(a[:1].isupper() and not a.startswith("DL") for a in finding.aliases):
+            return True
+        for first, last, ids in self.ranges:
+            if first <= finding.line <= last and tokens & ids:
+                return True
+        return False
+
+
+def _ids(text: str) -> set[str]:
+    return {t.strip().lower() for t in re.split(r"[,\s]+", text) if t.strip()}
+
+
+def scan_suppressions(df: Dockerfile) -> Suppressions:
+    sup = Suppressions()
+    check = df.directive("check")
+    if check is not None:
+        for part in check.value.split(";"):
+            key, _, value = part.partition("=")
+            if key.strip().lower() == "skip":
+                ids = _ids(value)
+                if "all" in ids:
+                    sup.skip_all_checks = True
+                sup.global_ids |= ids - {"all"}
+    for comment in df.comments:
+        m = _PRAGMA_RE.match(comment.text)
+        if m and (m.group("scope") or "").lower() == "global":
+            sup.global_ids |= _ids(m.group("ids"))
+        s = _SHELL_PRAGMA_RE.match(comment.text)
+        if s:
+            sup.shell = s.group("shell")
+    stage_ends = {}
+    for i, stage in enumerate(df.stages):
+        nxt = df.stages[i + 1].from_instruction.start_line - 1 if i + 1 < len(df.stages) else len(df.lines)
+        stage_ends[stage.from_instruction.index] = nxt
+    for ins in df.instructions:
+        for comment in ins.comments:
+            m = _PRAGMA_RE.match(comment.text)
+            if not m:
+                continue
+            scope = (m.group("scope") or "").lower()
+            ids = _ids(m.group("ids"))
+            if scope == "stage" and ins.keyword == "FROM":
+                sup.ranges.append((ins.start_line, stage_ends.get(ins.index, len(df.lines)), ids))
+            elif scope == "":
+                sup.ranges.append((ins.start_line, ins.end_line, ids))
+    return sup
+
+
+# --- the engine ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LintOptions:
+    ignore: frozenset = frozenset()  # rule ids (already resolved from aliases)
+    severity: tuple = ()  # ((rule id, severity or "off"), ...)
+    build_args: tuple = ()  # ((name, value), ...)
+    rule_options: tuple = ()  # ((rule id, {option: value}), ...)
+
+    def severity_of(self, rule: Rule) -> str:
+        for rid, level in self.severity:
+            if rid == rule.id:
+                return level
+        return rule.severity
+
+    def options_for(self, rid: str) -> dict:
+        for r, opts in self.rule_options:
+            if r == rid:
+                return dict(opts)
+        return {}
+
+
+def parse_error_finding(error: ParseError, path: str) -> Finding:
+    return Finding(
+        rule=PARSE_ERROR_RULE,
+        severity="error",
+        message=error.message,
+        line=error.line,
+        column=error.column,
+        end_line=error.line,
+        end_column=error.column + 1,
+        path=path,
+        aliases=(),
+        name="parse-error",
+    )
+
+
+def lint(df: Dockerfile, options: LintOptions = LintOptions(), catalog: Optional[dict] = None) -> list[Finding]:
+    """Run every enabled rule on a parsed Dockerfile; findings sorted by position."""
+    from .checks import Context, registered
+
+    catalog = catalog if catalog is not None else load_catalog()
+    checks = registered()
+    sup = scan_suppressions(df)
+    ctx = Context(df, options, shell_pragma=sup.shell)
+    error_mode = _check_error_mode(df)
+    findings: list[Finding] = []
+    seen = set()
+    for rid, rule in catalog.items():
+        if rid in options.ignore or rid == PARSE_ERROR_RULE:
+            continue
+        severity = options.severity_of(rule)
+        if severity == "off":
+            continue
+        if error_mode and any(_is_buildkit_alias(a) for a in rule.aliases):
+            severity = "error"
+        ctx.current_rule = rid
+        for hit in checks[rid](ctx):
+            pos = hit.position
+            key = (rid, pos.line, pos.column, hit.message)
+            if key in seen:
+                continue
+            seen.add(key)
+            finding = Finding(
+                rule=rid,
+                severity=severity,
+                message=hit.message,
+                line=pos.line,
+                column=pos.column,
+                end_line=pos.end_line,
+                end_column=pos.end_column,
+                path=df.path,
+                aliases=rule.aliases,
+                name=rule.name,
+            )
+            if not sup.suppressed(finding):
+                findings.append(finding)
+    findings.sort(key=lambda f: (f.line, f.column, f.rule))
+    return findings
+
+
+def _is_buildkit_alias(alias: str) -> bool:
+    return bool(alias) and alias[0].isupper() and not re.match(r"^(DL|SC)\d", alias)
+
+
+def _check_error_mode(df: Dockerfile) -> bool:
+    check = df.directive("check")
+    if check is None:
+        return False
+    for part in check.value.split(";"):
+        key, _, value = part.partition("=")
+        if key.strip().lower() == "error" and value.strip().lower() == "true":
+            return True
+    return False
+
+
+def at_or_above(findings: Iterable[Finding], threshold: str) -> bool:
+    if threshold == "none":
+        return False
+    limit = SEVERITY_RANK[threshold]
+    return any(SEVERITY_RANK.get(f.severity, 3) >= limit for f in findings)
+
+
+def lint_text(text: str, options: LintOptions = LintOptions(), path: str = "Dockerfile", catalog: Optional[dict] = None) -> list[Finding]:
+    """Parse and lint text; a parse error comes back as an AN0001 finding."""
+    from .parse import parse
+
+    try:
+        df = parse(text, path)
+    except ParseError as exc:
+        return [parse_error_finding(exc, path)]
+    return lint(df, options, catalog)

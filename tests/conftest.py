@@ -1,0 +1,28 @@
+import pytest
+
+from analyzer.rules import LintOptions, lint_text, load_catalog
+
+
+@pytest.fixture(scope="session")
+def catalog():
+    return load_catalog()
+
+
+def findings_for(text: str, rule: str | None = None, **options):
+    found = lint_text(text, LintOptions(**options) if options else LintOptions())
+    return [f for f in found if rule is None or f.rule == rule]
+
+
+def assert_finds(rule: str, text: str, line: int | None = None, column: int | None = None):
+    found = findings_for(text, rule)
+    assert found, f"{rule} did not fire on:\n{text}"
+    if line is not None:
+        assert any(f.line == line and (column is None or f.column == column) for f in found), (
+            f"{rule} fired at {[(f.line, f.column) for f in found]}, expected {line}:{column}"
+        )
+    return found
+
+
+def assert_not_finds(rule: str, text: str):
+    found = findings_for(text, rule)
+    assert not found, f"{rule} fired unexpectedly: {[(f.line, f.column, f.message) for f in found]}"
