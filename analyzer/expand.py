@@ -23,8 +23,12 @@ or from bash):
   expression). ``*`` and ``?`` do not match a newline. Quote removal happens before
   the pattern is interpreted, so ``"*"`` is still a wildcard; write ``\\*`` for a
   literal star.
+* Patterns and replacement texts are read in BuildKit's raw-escape mode: the escape
+  character stays in them, so ``${x/a/\\}}`` replaces ``a`` by ``\\}`` (backslash
+  included), and a replacement is inserted literally.
 * ``${x/p}`` (no replacement part) is a syntax error, ``${x:=w}`` is an unsupported
-  modifier, ``${#x}`` is an unsupported modifier.
+  modifier, ``${#x}`` is an unsupported modifier; ``${x:#p}`` and ``${x:%p}`` work
+  like ``${x#p}`` and ``${x%p}``.
 * Every name looked up while it is unset is reported in ``Expansion.undefined``,
   including names inside a default that ends up unused and names guarded by
   ``:-``; ``Expansion.missing`` holds the subset that was substituted by nothing
@@ -45,12 +49,17 @@ or from bash):
   stage never sees the variables of a sibling stage.
 * ``FROM`` matches an earlier stage by its exact (lower-cased) name after expansion;
   ``FROM 0`` is an image called ``0``, not stage 0.
+* Predefined platform args (TARGETARCH & co.) are in the global scope, so FROM can use
+  them; inside a stage they exist only after ``ARG NAME``. Proxy build args
+  (HTTP_PROXY & co., any case) are handed to RUN without an ARG but are not visible
+  to word expansion or to FROM.
 * Every stage starts with ``PATH`` set to BuildKit's default unless the base image
   (see ``image_env``) or the parent stage sets it (Windows stages excepted).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -114,6 +123,7 @@ _PROXY_FOLDED = frozenset(p.lower() for p in PROXY_ARGS)
 # ARGs BuildKit reads itself; they never enter the build environment.
 _NON_ENV_ARGS = frozenset({"BUILDKIT_SBOM_SCAN_CONTEXT", "BUILDKIT_SBOM_SCAN_STAGE"})
 _SPECIAL_PARAMS = frozenset("@*#?-$!0")
+_BLANK_ARG = "ARG names can not be blank"
 
 
 class ExpansionError(AnalyzerError):
@@ -373,10 +383,9 @@ class _Lexer:
         longest = word.startswith(ch)
         if longest:
             word = word[1:]
-        tokens = _glob_tokens(word)
         if ch == "#":
-            return _trim_prefix(value, tokens, longest)
-        return _trim_suffix(value, tokens, longest)
+            return _trim_prefix(value, word, longest)
+        return _trim_suffix(value, word, longest)
 
     def _replace(self, name: str) -> str:
         replace_all = self.pos < self.n and self.text[self.pos] == "/"
@@ -385,8 +394,7 @@ class _Lexer:
         pattern = self._nested("/", True, "syntax error: missing '/' in ${}")
         replacement = self._nested("}", True, "syntax error: missing '}'")
         value, _ = self._lookup(name, guarded=False)
-        tokens = _glob_tokens(pattern)
-        return _substitute(value, tokens, replacement, replace_all, self.text)
+        return _substitute(value, pattern, replacement, replace_all, self.text)
 
 
 def expand(word: str, env: Mapping[str, str], escape: str = "\\") -> Expansion:
@@ -399,7 +407,12 @@ def expand(word: str, env: Mapping[str, str], escape: str = "\\") -> Expansion:
     if len(escape) != 1:
         raise ValueError(f"escape must be one character, not {escape!r}")
     lexer = _Lexer(word, env, escape)
-    value = lexer.word(None, False)
+    try:
+        value = lexer.word(None, False)
+    except ExpansionError as exc:
+        if exc.word is None:
+            exc.word = word
+        raise
     return Expansion(
         value=value,
         undefined=tuple(lexer.undefined),
@@ -465,136 +478,235 @@ def _glob_tokens(pattern: str) -> list[_Token]:
     return tokens
 
 
-def _literal(tokens: list[_Token]) -> Optional[str]:
-    if all(isinstance(t, str) for t in tokens):
-        return "".join(tokens)  # type: ignore[arg-type]
-    return None
+class _Glob:
+    """A compiled pattern.
 
+    Patterns without ``*`` have a fixed length and go to :mod:`re` (no backtracking
+    blow-up is possible); patterns with ``*`` run as a state machine over the text, so
+    the work stays proportional to ``len(text) * len(pattern)`` whatever the input.
+    """
 
-def _closure(tokens: list[_Token], states: Iterable[int]) -> set[int]:
-    out: set[int] = set()
-    m = len(tokens)
-    for j in states:
-        while True:
-            out.add(j)
-            if j < m and tokens[j] is _STAR:
-                j += 1
+    def __init__(self, tokens: list[_Token]):
+        self.tokens = tokens
+        self.m = len(tokens)
+        self.literal: Optional[str] = None
+        self.regex: Optional[re.Pattern[str]] = None
+        if all(isinstance(t, str) for t in tokens):
+            self.literal = "".join(tokens)  # type: ignore[arg-type]
+        elif _STAR not in tokens:
+            source = "".join("." if t is _ANY else re.escape(t) for t in tokens)  # type: ignore[arg-type]
+            self.regex = re.compile(source)
+        self.star = 0
+        self.any = 0
+        self.lits: dict[str, int] = {}
+        for j, t in enumerate(tokens):
+            if t is _STAR:
+                self.star |= 1 << j
+            elif t is _ANY:
+                self.any |= 1 << j
             else:
-                break
-    return out
+                self.lits[t] = self.lits.get(t, 0) | (1 << j)  # type: ignore[index]
+        self.accept = 1 << self.m
+        self.steps: dict[str, int] = {}
+        self._reverse: Optional[_Glob] = None
 
+    def _advance(self, c: str) -> int:
+        mask = self.lits.get(c, 0) | (self.any if c != "\n" else 0)
+        self.steps[c] = mask
+        return mask
 
-def _step(tokens: list[_Token], j: int, ch: str) -> Optional[int]:
-    """The state after reading ``ch`` in state ``j`` (None: no transition)."""
-    tok = tokens[j]
-    if tok is _STAR:
-        return j if ch != "\n" else None
-    if tok is _ANY:
-        return j + 1 if ch != "\n" else None
-    return j + 1 if tok == ch else None
-
-
-def _match_end(tokens: list[_Token], text: str, start: int, longest: bool) -> Optional[int]:
-    """End of the shortest/longest match of ``tokens`` at ``text[start:]``."""
-    m = len(tokens)
-    states = _closure(tokens, (0,))
-    best = None
-    i = start
-    while True:
-        if m in states:
-            best = i
+    def match_end(self, text: str, start: int, longest: bool) -> Optional[int]:
+        """End of the shortest (or longest) match anchored at ``text[start]``."""
+        if self.literal is not None:
+            return start + len(self.literal) if text.startswith(self.literal, start) else None
+        if self.regex is not None:
+            found = self.regex.match(text, start)
+            return found.end() if found else None
+        if not self._may_match(text, start):
+            return None
+        star, accept, steps = self.star, self.accept, self.steps
+        states = 1 | ((1 & star) << 1)
+        best = None
+        if states & accept:
+            best = start
             if not longest:
                 return best
-        if i >= len(text) or not states:
-            return best
-        ch = text[i]
-        nxt = []
-        for j in states:
-            if j < m:
-                k = _step(tokens, j, ch)
-                if k is not None:
-                    nxt.append(k)
-        states = _closure(tokens, nxt)
-        i += 1
-
-
-def _search(tokens: list[_Token], text: str, pos: int) -> Optional[tuple[int, int]]:
-    """Leftmost match at or after ``pos``, longest at that start (greedy ``*``)."""
-    m = len(tokens)
-    threads: dict[int, int] = {}  # state -> smallest start reaching it
-    best: Optional[int] = None
-    i = pos
-    n = len(text)
-    while True:
-        if best is None:
-            for j in _closure(tokens, (0,)):
-                threads.setdefault(j, i)
-        if m in threads:
-            s = threads[m]
-            if best is None or s < best:
-                best = s
-        if best is not None:
-            threads = {j: s for j, s in threads.items() if s < best}
-            if not threads:
+        for i in range(start, len(text)):
+            c = text[i]
+            mask = steps.get(c)
+            if mask is None:
+                mask = self._advance(c)
+            nxt = (states & mask) << 1
+            if c != "\n":
+                nxt |= states & star
+            states = nxt | ((nxt & star) << 1)
+            if not states:
                 break
-        if i >= n or not threads:
-            break
-        ch = text[i]
-        moved: dict[int, int] = {}
-        for j, s in threads.items():
-            if j < m:
-                k = _step(tokens, j, ch)
-                if k is not None:
-                    for c in _closure(tokens, (k,)):
-                        if c not in moved or s < moved[c]:
-                            moved[c] = s
-        threads = moved
-        i += 1
-    if best is None:
+            if states & accept:
+                best = i + 1
+                if not longest:
+                    break
+        return best
+
+    def _may_match(self, text: str, pos: int) -> bool:
+        """Quick rejection: the literal characters must occur in order after ``pos``."""
+        at = pos
+        for t in self.tokens:
+            if isinstance(t, str):
+                at = text.find(t, at)
+                if at < 0:
+                    return False
+                at += 1
+        return True
+
+    def search(self, text: str, pos: int) -> Optional[tuple[int, int]]:
+        """Leftmost match at or after ``pos``, the longest one at that start."""
+        if self.literal is not None:
+            i = text.find(self.literal, pos)
+            return None if i < 0 else (i, i + len(self.literal))
+        if self.regex is not None:
+            found = self.regex.search(text, pos)
+            return None if found is None else found.span()
+        if not self._may_match(text, pos):
+            return None
+        if "\n" in self.lits:
+            return self._search_threads(text, pos)
+        return self._search_lines(text, pos)
+
+    def _search_lines(self, text: str, pos: int) -> Optional[tuple[int, int]]:
+        # No match crosses a newline, so each line is scanned right to left with the
+        # reversed pattern: every position where it accepts starts a match, and the
+        # last such position seen is the leftmost start.
+        rev = self.reverse()
+        star, accept, steps = rev.star, rev.accept, rev.steps
+        initial = 1 | ((1 & star) << 1)
+        n = len(text)
+        line = pos
+        while line <= n:
+            line_end = text.find("\n", line)
+            if line_end < 0:
+                line_end = n
+            states = 0
+            start = None
+            for q in range(line_end, line - 1, -1):
+                states |= initial
+                if states & accept:
+                    start = q
+                if q == line:
+                    break
+                c = text[q - 1]
+                mask = steps.get(c)
+                if mask is None:
+                    mask = rev._advance(c)
+                nxt = ((states & mask) << 1) | (states & star)
+                states = nxt | ((nxt & star) << 1)
+            if start is not None:
+                end = self.match_end(text, start, longest=True)
+                assert end is not None
+                return start, end
+            line = line_end + 1
         return None
-    end = _match_end(tokens, text, best, longest=True)
-    assert end is not None
-    return best, end
+
+    def _search_threads(self, text: str, pos: int) -> Optional[tuple[int, int]]:
+        # General case (the pattern holds a newline): one pass that remembers, for
+        # every state, the smallest start that reached it.
+        tokens, m = self.tokens, self.m
+        initial = (0, 1) if tokens and tokens[0] is _STAR else (0,)
+        threads: dict[int, int] = {}
+        best: Optional[int] = None
+        i, n = pos, len(text)
+        while True:
+            if best is None:
+                for j in initial:
+                    threads.setdefault(j, i)
+            s = threads.get(m)
+            if s is not None and (best is None or s < best):
+                best = s
+            if best is not None:
+                threads = {j: s for j, s in threads.items() if s < best}
+            if i >= n or not threads:
+                break
+            c = text[i]
+            moved: dict[int, int] = {}
+            for j, s in threads.items():
+                if j == m:
+                    continue
+                t = tokens[j]
+                if t is _STAR:
+                    if c == "\n":
+                        continue
+                    k = j
+                elif t is _ANY:
+                    if c == "\n":
+                        continue
+                    k = j + 1
+                elif t == c:
+                    k = j + 1
+                else:
+                    continue
+                old = moved.get(k)
+                if old is None or s < old:
+                    moved[k] = s
+                if k < m and tokens[k] is _STAR:
+                    old = moved.get(k + 1)
+                    if old is None or s < old:
+                        moved[k + 1] = s
+            threads = moved
+            i += 1
+        if best is None:
+            return None
+        end = self.match_end(text, best, longest=True)
+        return None if end is None else (best, end)
+
+    def reverse(self) -> "_Glob":
+        if self._reverse is None:
+            self._reverse = _Glob(self.tokens[::-1])
+        return self._reverse
 
 
-def _trim_prefix(value: str, tokens: list[_Token], longest: bool) -> str:
-    lit = _literal(tokens)
-    if lit is not None:
-        return value[len(lit):] if value.startswith(lit) else value
-    end = _match_end(tokens, value, 0, longest)
+@functools.lru_cache(maxsize=256)
+def _compile(pattern: str) -> _Glob:
+    return _Glob(_glob_tokens(pattern))
+
+
+def _trim_prefix(value: str, pattern: str, longest: bool) -> str:
+    end = _compile(pattern).match_end(value, 0, longest)
     return value if end is None else value[end:]
 
 
-def _trim_suffix(value: str, tokens: list[_Token], longest: bool) -> str:
-    lit = _literal(tokens)
-    if lit is not None:
-        return value[: len(value) - len(lit)] if value.endswith(lit) else value
-    end = _match_end(tokens[::-1], value[::-1], 0, longest)
+def _trim_suffix(value: str, pattern: str, longest: bool) -> str:
+    glob = _compile(pattern)
+    if glob.literal is not None:
+        return value[: len(value) - len(glob.literal)] if value.endswith(glob.literal) else value
+    if glob.regex is not None:
+        start = len(value) - glob.m
+        if start >= 0 and glob.regex.fullmatch(value, start):
+            return value[:start]
+        return value
+    end = glob.reverse().match_end(value[::-1], 0, longest)
     return value if end is None else value[: len(value) - end]
 
 
-def _substitute(value: str, tokens: list[_Token], replacement: str, replace_all: bool, word: str) -> str:
-    lit = _literal(tokens)
-    if lit is not None:
-        if not replace_all:
-            i = value.find(lit)
-            if i < 0:
-                return value
-            result_size = len(value) - len(lit) + len(replacement)
-            if result_size > MAX_EXPANSION:
-                raise ExpansionTooLarge(word)
-            return value[:i] + replacement + value[i + len(lit):]
-        count = value.count(lit)
-        if len(value) + count * (len(replacement) - len(lit)) > MAX_EXPANSION:
+def _substitute(value: str, pattern: str, replacement: str, replace_all: bool, word: str) -> str:
+    glob = _compile(pattern)
+    if glob.literal is not None and replace_all:
+        lit = glob.literal
+        if len(value) + value.count(lit) * (len(replacement) - len(lit)) > MAX_EXPANSION:
             raise ExpansionTooLarge(word)
         return value.replace(lit, replacement)
-
+    if glob.regex is not None and replace_all:
+        # Fixed-length, non-empty matches: re's and Go's replace-all agree.
+        if len(replacement) > glob.m:
+            count = sum(1 for _ in glob.regex.finditer(value))
+            if len(value) + count * (len(replacement) - glob.m) > MAX_EXPANSION:
+                raise ExpansionTooLarge(word)
+        return glob.regex.sub(replacement.replace("\\", "\\\\"), value)
     out = _Buffer(word)
     last_end = 0
     search = 0
     n = len(value)
     while search <= n:
-        found = _search(tokens, value, search)
+        found = glob.search(value, search)
         if found is None:
             break
         start, end = found
@@ -614,7 +726,8 @@ def _substitute(value: str, tokens: list[_Token], replacement: str, replace_all:
 # --------------------------------------------------------------------------- #
 
 _KNOWN_OS = frozenset(
-    {"linux", "windows", "darwin", "freebsd", "netbsd", "openbsd", "solaris", "illumos", "aix", "android", "ios", "js", "wasip1", "plan9", "dragonfly"}
+    "linux windows darwin freebsd netbsd openbsd dragonfly solaris illumos aix android ios js"
+    " wasip1 plan9".split()
 )
 _ARCH_ALIASES = {
     "x86_64": ("amd64", ""),
@@ -751,7 +864,7 @@ class ResolvedStage:
     base_unresolved: bool  # the base still depends on a variable nobody set (or failed to expand)
     platform: Optional[str]  # expanded --platform (or the parent stage's); None: the target platform
     inherited_env: Mapping[str, str]  # ENV handed down by the parent stage
-    inherited_args: Mapping[str, str] = field(default_factory=lambda: _EMPTY)  # ARG values from the parent stage
+    inherited_args: Mapping[str, str] = field(default_factory=lambda: _EMPTY)  # parent stage's ARG values
     undefined_in_from: tuple[str, ...] = ()  # names in FROM/--platform that no global ARG declares
     base_expansion: Optional[Expansion] = None
     platform_expansion: Optional[Expansion] = None
@@ -777,6 +890,7 @@ class Resolution:
     unused_build_args: tuple[str, ...]
     undefined_in_from: tuple[tuple[int, str], ...]  # (stage index, name)
     errors: tuple[ResolutionError, ...]
+    final_scopes: tuple[Scope, ...] = ()  # per stage: the variables after its last instruction
 
     def env_before(self, instruction: Union[Instruction, int]) -> Scope:
         """Variables in effect before ``instruction`` (an Instruction or its index)."""
@@ -800,8 +914,15 @@ class Resolution:
     def stage(self, index: int) -> ResolvedStage:
         return self.stages[index]
 
+    def env_after(self, stage: int) -> Scope:
+        """Variables in effect at the end of stage ``stage`` (what a child inherits)."""
+        return self.final_scopes[stage]
 
-ImageEnv = Union[Mapping[str, Mapping[str, str]], Callable[[str, Optional[str]], Optional[Mapping[str, str]]]]
+
+ImageEnv = Union[
+    Mapping[str, Mapping[str, str]],
+    Callable[[str, Optional[str]], Optional[Mapping[str, str]]],
+]
 
 
 class _Budget:
@@ -924,7 +1045,7 @@ def resolve(
         for token in ins.args:
             key, default = _split_arg(token)
             if not key:
-                errors.append(ResolutionError(ins.index, ins.start_line, "ARG names can not be blank"))
+                errors.append(ResolutionError(ins.index, ins.start_line, _BLANK_ARG))
                 continue
             global_declared.add(key)
             declared_anywhere.add(key)
@@ -945,6 +1066,7 @@ def resolve(
 
     stages: list[ResolvedStage] = []
     finals: list[_State] = []
+    final_scopes: list[Scope] = []
     names: dict[str, int] = {}
     undefined_in_from: list[tuple[int, str]] = []
 
@@ -974,7 +1096,8 @@ def resolve(
 
         unresolved = base_exp is None or bool(base_exp.missing)
         if base_exp is not None and not unresolved and base_exp.value == "":
-            errors.append(ResolutionError(fi.index, fi.start_line, f"base name ({base_raw}) should not be blank"))
+            message = f"base name ({base_raw}) should not be blank"
+            errors.append(ResolutionError(fi.index, fi.start_line, message))
             unresolved = True
         base_value = base_raw if unresolved else base_exp.value  # type: ignore[union-attr]
         base_stage = None if unresolved else names.get(base_value)
@@ -1007,7 +1130,10 @@ def resolve(
         else:
             env: dict[str, str] = {}
             if image_env is not None and not unresolved:
-                found = image_env(base_value, stage_platform) if callable(image_env) else image_env.get(base_value)
+                if callable(image_env):
+                    found = image_env(base_value, stage_platform)
+                else:
+                    found = image_env.get(base_value)
                 env.update(found or {})
             os_name = _platform_os(stage_platform) or target_p.os
             if "PATH" not in env and os_name != "windows":
@@ -1047,7 +1173,7 @@ def resolve(
                 for token in ins.args:
                     key, default = _split_arg(token)
                     if not key:
-                        errors.append(ResolutionError(ins.index, ins.start_line, "ARG names can not be blank"))
+                        errors.append(ResolutionError(ins.index, ins.start_line, _BLANK_ARG))
                         continue
                     value = None
                     if key in build_args:
@@ -1095,6 +1221,7 @@ def resolve(
                 undefined_by_ins[ins.index] = tuple(reported)
                 current = state.scope(proxies)
         finals.append(state)
+        final_scopes.append(current)
         if st.name is not None:
             names[st.name] = st.index
 
@@ -1110,4 +1237,5 @@ def resolve(
         unused_build_args=unused,
         undefined_in_from=tuple(undefined_in_from),
         errors=tuple(errors),
+        final_scopes=tuple(final_scopes),
     )

@@ -441,6 +441,7 @@ def _heredoc_text(text: str, start: int, end: int, strip_tabs: bool, expand: boo
             nx = text[i + 1]
             if nx == "\n":
                 i += 2
+                line_start = True
                 continue
             if nx in "$`\\":
                 out.append(nx)
@@ -637,12 +638,18 @@ def _unwrap(name: str, words: list):
             return None
         return ("run", _skip_assignments(words, i), "sudo", "external", True)
     if name == "env":
-        i, opts = _scan(words, 1, short_val="uCSP", long_val={"unset", "chdir", "split-string"},
-                        dash_is_option=True)
-        for opt, val in opts:
-            if opt in ("-S", "--split-string") and val is not None:
-                return ("script", val, "sh", "env -S", (), False)
-        return ("run", _skip_assignments(words, i), "env", "external", True)
+        i = 1
+        while True:
+            i, opts = _scan(words, i, short_val="uCSP", long_val={"unset", "chdir", "split-string"},
+                            dash_is_option=True)
+            for opt, val in opts:
+                if opt in ("-S", "--split-string") and val is not None:
+                    return ("script", val, "sh", "env -S", (), False)
+            after = _skip_assignments(words, i)
+            if after == i:
+                break
+            i = after
+        return ("run", i, "env", "external", True)
     if name == "xargs":
         i, _ = _scan(words, 1, short_val="IndPELsa", short_opt="iel",
                      long_val={"arg-file", "delimiter", "max-args", "max-procs", "max-chars",
@@ -737,7 +744,7 @@ class _Ctx:
 
 
 class _RedirectInfo:
-    __slots__ = ("extra", "stdin", "fragments", "tails", "pipe_tails", "walk", "bodies", "raw", "descriptor_args")
+    __slots__ = ("extra", "stdin", "fragments", "tails", "pipe_tails", "walk", "bodies", "raw")
 
     def __init__(self):
         self.extra = []  # node groups that are really arguments of the command
@@ -814,25 +821,46 @@ class _Run:
 
     # -- generic traversal -------------------------------------------------
 
-    def walk(self, c: _Ctx, node, pl, infn: bool, nd: int) -> None:
+    def walk(self, c: _Ctx, node, pl, infn: bool, nd: int, tail=(), last_pl=None) -> None:
+        """Report the commands under ``node``.
+
+        ``tail`` holds redirections the parser attached to an enclosing list or
+        pipeline although they belong to its last command (``a && b > f`` comes back
+        as ``(a && b) > f``); ``last_pl`` is the pipeline slot of that last command
+        when it differs from ``pl``.
+        """
         self.tick()
         if nd > MAX_NODE_NESTING:
             return
         t = node.type
         if t == "command":
-            self.command(c, node, pl, infn, nd, ())
+            self.command(c, node, last_pl or pl, infn, nd, tail)
             return
         if t == "redirected_statement":
-            self.redirected(c, node, pl, infn, nd)
+            self.redirected(c, node, pl, infn, nd, tail, last_pl)
+            return
+        if t == "list":
+            parts = [ch for ch in node.children if ch.is_named and ch.type != "comment"]
+            for k, ch in enumerate(parts):
+                if k == len(parts) - 1:
+                    self.walk(c, ch, pl, infn, nd + 1, tail, last_pl)
+                else:
+                    self.walk(c, ch, pl, infn, nd + 1)
             return
         if t == "pipeline":
             pid = self.new_pipeline()
-            index = 0
-            for ch in node.children:
-                if not ch.is_named or ch.type == "comment":
-                    continue
-                self.walk(c, ch, (pid, index), infn, nd + 1)
-                index += 1
+            parts = [ch for ch in node.children if ch.is_named and ch.type != "comment"]
+            for index, ch in enumerate(parts):
+                slot = (pid, index)
+                last = index == len(parts) - 1
+                if index == 0 and ch.type == "redirected_statement" and _body_type(ch) == "list":
+                    # `a && b 2>&1 | c` comes back as `(a && b 2>&1) | c`: only b is piped
+                    self.redirected(c, ch, pl, infn, nd + 1, tail if last else (), slot)
+                else:
+                    self.walk(c, ch, slot, infn, nd + 1, tail if last else ())
+            return
+        if tail:
+            self.compound_with_redirects(c, node, pl, infn, nd, tail, last_pl)
             return
         if t in ("command_substitution", "process_substitution"):
             for ch in node.children:
@@ -844,15 +872,15 @@ class _Run:
                     self.walk(c, ch, pl, True, nd + 1)
             return
         if t == "test_command":
-            self.test_command(c, node, pl, infn, nd)
+            self.test_command(c, node, last_pl or pl, infn, nd)
             return
         if t in ("declaration_command", "unset_command"):
-            self.declaration(c, node, pl, infn, nd)
+            self.declaration(c, node, last_pl or pl, infn, nd)
             return
         if t in ("comment", "heredoc_start", "heredoc_end"):
             return
         for ch in node.children:
-            self.walk(c, ch, pl, infn, nd + 1)
+            self.walk(c, ch, last_pl or pl, infn, nd + 1)
 
     def walk_all(self, c, nodes, pl, infn, nd) -> None:
         for node in nodes:
@@ -896,7 +924,7 @@ class _Run:
 
     # -- simple commands ---------------------------------------------------
 
-    def redirected(self, c: _Ctx, node, pl, infn, nd) -> None:
+    def redirected(self, c: _Ctx, node, pl, infn, nd, tail=(), last_pl=None) -> None:
         body = node.child_by_field_name("body")
         redirects = []
         others = []
@@ -905,19 +933,27 @@ class _Run:
                 redirects.append(ch)
             elif body is None or not _same(ch, body):
                 others.append(ch)
-        if body is not None and body.type == "command":
-            self.command(c, body, pl, infn, nd + 1, redirects)
+        redirects.extend(tail)
+        if body is None:
+            self.compound_with_redirects(c, None, pl, infn, nd, redirects, last_pl)
+        elif body.type in ("command", "list", "pipeline", "redirected_statement"):
+            self.walk(c, body, pl, infn, nd + 1, tuple(redirects), last_pl)
         else:
-            info = _RedirectInfo()
-            for r in redirects:
-                self.redirect(c, r, info, [])
-            for start, end in info.fragments:
-                self.fragment(c, start, end, infn, [])
-            pid = self.new_pipeline() if info.pipe_tails else None
-            if body is not None:
-                self.walk(c, body, (pid, 0) if pid else pl, infn, nd + 1)
-            self.after_redirects(c, info, pl, pid, infn, nd)
+            self.compound_with_redirects(c, body, pl, infn, nd, redirects, last_pl)
         self.walk_all(c, others, pl, infn, nd)
+
+    def compound_with_redirects(self, c: _Ctx, body, pl, infn, nd, redirects, last_pl) -> None:
+        """A loop, group, subshell... with redirections: only their contents count."""
+        pl = last_pl or pl
+        info = _RedirectInfo()
+        for r in redirects:
+            self.redirect(c, r, info, [])
+        for start, end in info.fragments:
+            self.fragment(c, start, end, infn, [])
+        pid = self.new_pipeline() if info.pipe_tails else None
+        if body is not None:
+            self.walk(c, body, (pid, 0) if pid else pl, infn, nd + 1)
+        self.after_redirects(c, info, pl, pid, infn, nd)
 
     def redirect(self, c: _Ctx, r, info: _RedirectInfo, arg_groups: list) -> None:
         t = r.type
@@ -1238,6 +1274,11 @@ def _parse(data: bytes):
 
 def _same(a, b) -> bool:
     return a.start_byte == b.start_byte and a.end_byte == b.end_byte and a.type == b.type
+
+
+def _body_type(node) -> str:
+    body = node.child_by_field_name("body")
+    return body.type if body is not None else ""
 
 
 def _error_operator(node) -> bool:
