@@ -861,7 +861,9 @@ class ResolvedStage:
     name: Optional[str]
     base_image: Optional[str]  # expanded reference (raw text when base_unresolved); None for a stage base
     base_stage: Optional[int]  # index of the earlier stage this one is built FROM
-    base_unresolved: bool  # the base still depends on a variable nobody set (or failed to expand)
+    # The base uses a name no global ARG declares (or failed to expand). A declared
+    # global ARG without a value expands to "" as in BuildKit and counts as resolved.
+    base_unresolved: bool
     platform: Optional[str]  # expanded --platform (or the parent stage's); None: the target platform
     inherited_env: Mapping[str, str]  # ENV handed down by the parent stage
     inherited_args: Mapping[str, str] = field(default_factory=lambda: _EMPTY)  # parent stage's ARG values
@@ -1094,7 +1096,10 @@ def resolve(
             undefined_in_from.append((st.index, n))
         expansions[fi.index] = tuple(from_exps)
 
-        unresolved = base_exp is None or bool(base_exp.missing)
+        def undeclared(exp: Optional[Expansion]) -> bool:
+            return exp is None or any(n not in global_declared for n in exp.missing)
+
+        unresolved = undeclared(base_exp)
         if base_exp is not None and not unresolved and base_exp.value == "":
             message = f"base name ({base_raw}) should not be blank"
             errors.append(ResolutionError(fi.index, fi.start_line, message))
@@ -1104,7 +1109,7 @@ def resolve(
 
         if platform_raw is None:
             stage_platform = None
-        elif platform_exp is None or platform_exp.missing:
+        elif undeclared(platform_exp):
             stage_platform = platform_raw
         else:
             stage_platform = platform_exp.value

@@ -262,9 +262,9 @@ def _byte_to_char(text: str, data: bytes) -> Optional[list]:
 class _Word:
     """One shell word: its value after quote removal, or its raw text when dynamic."""
 
-    __slots__ = ("value", "raw", "static", "pos", "src", "offs", "start", "sbase")
+    __slots__ = ("value", "raw", "static", "pos", "src", "offs", "start", "sbase", "template")
 
-    def __init__(self, value, raw, static, pos, src, offs, start, sbase):
+    def __init__(self, value, raw, static, pos, src, offs, start, sbase, template=None):
         self.value = value
         self.raw = raw
         self.static = static
@@ -273,6 +273,9 @@ class _Word:
         self.offs = offs  # src offset of each value character, plus an end sentinel
         self.start = start  # src offset where the word starts
         self.sbase = sbase  # static basename of a dynamic word
+        # a dynamic word after quote removal with its expansions kept as written,
+        # (text, offsets): ``"apt-get install $PKGS"`` -> ``apt-get install $PKGS``
+        self.template = template
 
     def text(self) -> str:
         return self.value if self.static else self.raw
@@ -771,7 +774,15 @@ class _Run:
 
     def result(self) -> list:
         ordered = sorted(self.out, key=lambda item: (item[1].position.line, item[1].position.column, item[0]))
-        return [cmd for _, cmd in ordered]
+        out, seen = [], set()
+        for _, cmd in ordered:
+            # a $(...) inside a dynamic -c string is met twice: in the outer word and in the script
+            key = (cmd.position, cmd.argv)
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(cmd)
+        return out
 
     def add(self, cmd: ShellCommand) -> None:
         if len(self.out) >= MAX_COMMANDS:
@@ -906,7 +917,8 @@ class _Run:
         value, offs, dynamic, tail = _decode(c.text, start, end, dyn)
         pos = c.src.span(start, end)
         if dynamic:
-            return _Word(raw, raw, False, pos, c.src, list(range(start, end + 1)), start, tail)
+            tvalue, toffs, _, _ = _decode(c.text, start, end, {})
+            return _Word(raw, raw, False, pos, c.src, list(range(start, end + 1)), start, tail, (tvalue, toffs))
         return _Word(value, raw, True, pos, c.src, offs, start, None)
 
     def group(self, c: _Ctx, groups: list, node) -> None:
@@ -1209,10 +1221,16 @@ class _Run:
                       stdin_state if passes_stdin else None, redirects, exec_form)
         elif kind == "script":
             _, word, shell, label, options, same = action
-            if not word.static:
-                return
             inherited = c.funcs if same and same_shell else ()
-            self.parse_script(word.value, word.inner_src(), shell or c.shell, c.depth + 1,
+            if word.static:
+                text, src = word.value, word.inner_src()
+            elif word.template is not None:
+                # the outer shell substitutes the variables; the script's shape is static
+                text, offs = word.template
+                src = word.src.sub(text, offs)
+            else:
+                return
+            self.parse_script(text, src, shell or c.shell, c.depth + 1,
                               tuple(wrappers) + (label,), inherited, options)
         elif kind == "stdin":
             _, shell, label, options = action

@@ -713,10 +713,24 @@ def test_from_by_index_is_an_image_reference():
     assert (res.stages[1].base_stage, res.stages[1].base_image) == (None, "0")
 
 
-def test_from_with_unresolved_variable_keeps_the_raw_text():
-    _, res = _resolve("ARG TAG\nFROM alpine:$TAG\n")
+def test_from_with_undeclared_variable_keeps_the_raw_text():
+    _, res = _resolve("FROM alpine:$TAG\n")
     stage = res.stages[0]
-    assert (stage.base_image, stage.base_unresolved, stage.undefined_in_from) == ("alpine:$TAG", True, ())
+    assert (stage.base_image, stage.base_unresolved, stage.undefined_in_from) == ("alpine:$TAG", True, ("TAG",))
+
+
+def test_from_with_declared_valueless_arg_expands_to_empty():
+    # BuildKit expands a declared global ARG without value (and no build arg) to "".
+    _, res = _resolve("ARG TAG\nFROM debian$TAG\n")
+    stage = res.stages[0]
+    assert (stage.base_image, stage.base_unresolved, stage.undefined_in_from) == ("debian", False, ())
+
+
+def test_from_that_fails_to_expand_is_unresolved():
+    _, res = _resolve("FROM alpine:${TAG:?}\n")
+    stage = res.stages[0]
+    assert (stage.base_image, stage.base_unresolved) == ("alpine:${TAG:?}", True)
+    assert [e.message for e in res.errors] == ["TAG: is not allowed to be unset"]
 
 
 def test_from_with_default_is_resolved():

@@ -398,8 +398,13 @@ def test_sh_c_double_quotes_with_escapes():
 def test_sh_c_script_operands_and_dynamic_script():
     cmds = run("sh -c 'echo $0 $1' name arg")
     assert names(cmds) == ["sh", "echo"]
-    assert names(run('sh -c "$CMD"')) == ["sh"]
-    assert names(run("bash -c \"apt-get install $PKGS\"")) == ["bash"]
+    # a dynamic script string keeps its static shape: the variables are only words in it
+    cmds = run('sh -c "$CMD"')
+    assert names(cmds) == ["sh", "$CMD"] and cmds[1].dynamic
+    cmds = run("bash -c \"apt-get install $PKGS && echo $(whoami)\"")
+    assert names(cmds) == ["bash", "apt-get", "echo", "whoami"]
+    assert one(cmds, "apt-get").argv == ("apt-get", "install", "$PKGS")
+    assert at(one(cmds, "apt-get")) == (1, 10)
     assert names(run("bash script.sh arg")) == ["bash"]
 
 
