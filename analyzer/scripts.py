@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-from .model import Instruction, Position, Script
+from .model import Heredoc, Instruction, Position, Script, ShellCommand
 
 DEFAULT_SHELL = ("/bin/sh", "-c")
 _POSIX_SHELLS = {"sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "busybox"}
@@ -28,6 +28,8 @@ class RunScript:
     argv: tuple[str, ...] = ()  # exec form
     argv_positions: tuple[Position, ...] = ()
     interpreter: str = "sh"  # basename of the program that reads ``script``
+    # heredocs whose markers in ``script`` were replaced by plain ``<_NAME`` redirects
+    heredocs: tuple[tuple[Heredoc, str], ...] = ()
 
     @property
     def posix(self) -> bool:
@@ -92,34 +94,99 @@ def run_script(ins: Instruction, shell: tuple[str, ...] = DEFAULT_SHELL) -> RunS
     if not ins.heredocs:
         return RunScript(ins, shell, head, interpreter=interpreter)
     only = _heredoc_only(head.text)
-    if only is not None and len(ins.heredocs) >= 1 and ins.heredocs[0].name == only:
+    if only is not None and ins.heredocs[0].name == only:
         doc = ins.heredocs[0]
-        body = doc.body
-        segs = []
-        offset = 0
-        for i, line in enumerate(body.split("\n")[:-1] if body else []):
-            segs.append((offset, doc.start_line + i, 1))
-            offset += len(line) + 1
-        if body.startswith("#!"):
-            first = body.split("\n", 1)[0][2:].strip().split()
+        body = body_script(doc)
+        if body.text.startswith("#!"):
+            first = body.text.split("\n", 1)[0][2:].strip().split()
             prog = first[0].rsplit("/", 1)[-1] if first else "sh"
             if prog == "env" and len(first) > 1:
                 prog = first[1]
             interpreter = prog
-        return RunScript(ins, shell, Script(body, tuple(segs)), interpreter=interpreter)
-    # command line, then each body and its terminator, as the shell receives them
+        return RunScript(ins, shell, body, interpreter=interpreter)
+    # The shell receives the command line followed by the bodies. tree-sitter-bash does
+    # not parse a redirect-first heredoc (`<<EOF bash`) nor several on a line, so each
+    # marker becomes a same-length plain redirect (`<<EOF` -> `<_EOF`) and the bodies
+    # are matched to the commands that carry those redirects (commands_of).
     text = head.text
-    segs = list(head.segments)
+    pairs = []
     for doc in ins.heredocs:
-        text += "\n"
-        offset = len(text)
-        raw_lines = doc.body.split("\n")[:-1] if doc.body else []
-        for i, line in enumerate(raw_lines):
-            segs.append((offset, doc.start_line + i, 1))
-            offset += len(line) + 1
-        segs.append((offset, doc.end_line, 1))
-        text += doc.body + doc.name
-    return RunScript(ins, shell, Script(text, tuple(segs)), interpreter=interpreter)
+        m = None
+        for cand in _MARKER_RE.finditer(text):
+            if cand.group(5) == doc.name:
+                m = cand
+                break
+        if m is None:
+            continue
+        lt = m.start() + len(m.group(1)) + 1  # the second '<'
+        text = text[:lt] + "_" + text[lt + 1 :]
+        pairs.append((doc, m.group(0)[: len(m.group(1)) + 1] + "_" + m.group(0)[len(m.group(1)) + 2 :]))
+    return RunScript(ins, shell, Script(text, head.segments), interpreter=interpreter, heredocs=tuple(pairs))
+
+
+_MARKER_RE = re.compile(r"(\d*)<<(-?)(\s*)(['\"]?)([A-Za-z_][A-Za-z0-9_.-]*)\4")
+_SHELL_OPTS_WITH_VALUE = {"-o", "+o", "-O", "+O", "--rcfile", "--init-file"}
+
+
+def body_script(doc: Heredoc) -> Script:
+    """A heredoc body as the reading program sees it (``<<-`` strips leading tabs)."""
+    parts = []
+    segs = []
+    offset = 0
+    for i, line in enumerate(doc.body.split("\n")[:-1] if doc.body else []):
+        stripped = line.lstrip("\t") if doc.chomp else line
+        segs.append((offset, doc.start_line + i, 1 + len(line) - len(stripped)))
+        parts.append(stripped + "\n")
+        offset += len(stripped) + 1
+    return Script("".join(parts), tuple(segs))
+
+
+def _reads_script_from_stdin(cmd: ShellCommand) -> bool:
+    from .shell import SHELLS, basename
+
+    if cmd.dynamic or basename(cmd.name) not in SHELLS:
+        return False
+    args = list(cmd.argv[1:])
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a in ("-c",) or (a.startswith("-") and not a.startswith("--") and "c" in a[1:]):
+            return False
+        if a in _SHELL_OPTS_WITH_VALUE:
+            i += 2
+            continue
+        if a == "-s" or a == "--":
+            return True
+        if not a.startswith(("-", "+")):
+            return False  # a script file operand
+        i += 1
+    return True
+
+
+def commands_of(run: RunScript) -> list[ShellCommand]:
+    """Every command a RUN invokes, heredoc bodies fed to a shell included."""
+    from dataclasses import replace
+
+    from . import shell as sh
+
+    if run.script is None:
+        return sh.exec_form_commands(list(run.argv), list(run.argv_positions))
+    if not run.posix:
+        return []
+    cmds = sh.commands(run.script, run.interpreter)
+    if not run.heredocs:
+        return cmds
+    out = list(cmds)
+    for doc, placeholder in run.heredocs:
+        receivers = [c for c in cmds if placeholder in c.extras.get("redirects", ()) and _reads_script_from_stdin(c)]
+        if not receivers:
+            continue
+        receiver = max(receivers, key=lambda c: len(c.wrappers))
+        label = f"{sh.basename(receiver.name)} <<"
+        for inner in sh.commands(body_script(doc), sh.basename(receiver.name)):
+            out.append(replace(inner, wrappers=receiver.wrappers + (label,) + inner.wrappers))
+    out.sort(key=lambda c: (c.position.line, c.position.column))
+    return out
 
 
 def _json_positions(ins: Instruction) -> list[Position]:

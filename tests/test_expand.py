@@ -449,8 +449,6 @@ _patterns = st.text(alphabet="ab*?", max_size=6)
 def test_trim_matches_regex_model(v, p, greedy):
     env = {"v": v}
     op = "##" if greedy else "#"
-    if p.startswith("#"):
-        return
     assert expand("${v" + op + p + "}", env).value == _model_trim_prefix(v, p, greedy)
     op = "%%" if greedy else "%"
     assert expand("${v" + op + p + "}", env).value == _model_trim_suffix(v, p, greedy)
@@ -460,8 +458,8 @@ def test_trim_matches_regex_model(v, p, greedy):
 @given(v=_texts, p=_patterns, r=st.text(alphabet="xy", max_size=2), replace_all=st.booleans())
 def test_replace_matches_regex_model(v, p, r, replace_all):
     op = "//" if replace_all else "/"
-    if p.startswith("/") or (not p and not replace_all):
-        return
+    if not p and not replace_all:
+        return  # "${v//r}" would be a replace-all of "r"
     assert expand("${v" + op + p + "/" + r + "}", {"v": v}).value == _model_replace(v, p, r, replace_all)
 
 

@@ -135,21 +135,9 @@ class Context:
     @cached_property
     def commands(self) -> list[tuple[object, ShellCommand]]:
         """Every (RunScript, ShellCommand) the RUNs invoke, in file order."""
-        from .. import shell as sh
+        from ..scripts import commands_of
 
-        out = []
-        for run in self.runs:
-            if run.script is None:
-                if not sh.is_posix_shell(run.argv[0] if run.argv else ""):
-                    pass
-                cmds = sh.exec_form_commands(list(run.argv), list(run.argv_positions))
-            elif not run.posix:
-                cmds = []
-            else:
-                cmds = sh.commands(run.script, run.interpreter)
-            for c in cmds:
-                out.append((run, c))
-        return out
+        return [(run, c) for run in self.runs for c in commands_of(run)]
 
     def commands_named(self, *names: str) -> Iterator[tuple[object, ShellCommand]]:
         from ..shell import basename
