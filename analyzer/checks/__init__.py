@@ -37,7 +37,7 @@ def check(rule_id: str):
 def registered() -> dict[str, Callable]:
     global _LOADED
     if not _LOADED:
-        from . import files, instructions, packages, stages  # noqa: F401  (registration)
+        from . import buildkit, files, instructions, labels, lineage, packages, security, stages  # noqa: F401  (registration)
 
         _LOADED = True
     return dict(_REGISTRY)

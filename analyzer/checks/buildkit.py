@@ -1,0 +1,3 @@
+"""buildkit rules."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""labels rules."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""lineage rules."""
+
+from __future__ import annotations

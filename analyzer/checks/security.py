@@ -1,0 +1,3 @@
+"""security rules."""
+
+from __future__ import annotations
