@@ -46,6 +46,12 @@ def analyze(
     exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when there are findings (errors still exit 2)."),
     build_arg: Optional[List[str]] = typer.Option(None, "--build-arg", help="Build argument K=V, as docker build takes it (repeatable)."),
     target: Optional[str] = typer.Option(None, "--target", help="Stage to analyse as the build target."),
+    explain: Optional[str] = typer.Option(None, "--explain", help="Explain where COMMAND comes from in the final (or --target) stage."),
+    catalog_files: Optional[List[Path]] = typer.Option(None, "--catalog", help="Image catalog YAML: where your images' Dockerfiles live (repeatable)."),
+    offline: bool = typer.Option(False, "--offline", help="Make no network request: use the cache and built-in knowledge only."),
+    no_lineage: bool = typer.Option(False, "--no-lineage", help="Do not resolve base images (lint this file alone)."),
+    cache_dir: Optional[str] = typer.Option(None, "--cache-dir", help="Cache directory (default: the user cache dir; env ANALYZE_CACHE_DIR)."),
+    platform: str = typer.Option("linux/amd64", "--platform", help="Target platform for base images (os/arch[/variant])."),
     list_rules: bool = typer.Option(False, "--list-rules", help="List every rule and exit."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="More detail on errors."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
@@ -76,6 +82,8 @@ def analyze(
 
     inputs = discover_inputs(paths or ["Dockerfile"])
     explicit_config = load(config) if config is not None else None
+    resolvers: dict = {}
+    lineage_notes: list = []
     loaded: dict = {}
     results = []
     had_error = False
@@ -108,11 +116,34 @@ def analyze(
             results.append(FileResult(shown, (), error=str(exc)))
             had_error = True
             continue
-        findings = lint(df, options, catalog)
-        results.append(FileResult(shown, tuple(findings)))
+        lineage = None
+        extra: dict = {}
+        if not no_lineage and _lineage_available():  # TEMP-LINEAGE-GUARD
+            from .lineage.session import analyze_file, make_resolver
 
+            catalogs = tuple(str(c) for c in (catalog_files or [])) + ((cfg.catalog,) if cfg.catalog else ())
+            if catalogs not in resolvers:
+                resolvers[catalogs] = make_resolver(cache_dir=cache_dir, offline=offline, catalogs=catalogs, platform=platform)
+            lineage = analyze_file(df, resolvers[catalogs], build_args=dict(args), target=target, platform=platform)
+            extra["lineage"] = lineage.lineage_json()
+            if explain:
+                extra["explain"] = lineage.explain(explain)
+            lineage_notes.extend(n for n in lineage.errors() if n not in lineage_notes)
+        findings = lint(df, options, catalog, lineage)
+        results.append(FileResult(shown, tuple(findings), extra=extra))
+
+    for note in lineage_notes:
+        typer.echo(f"analyze: note: {note}", err=True)
+    if verbose:
+        for resolver in resolvers.values():
+            for line in getattr(resolver.fetcher, "log", []):
+                typer.echo(f"analyze: fetch: {line}", err=True)
     color = output is None and format == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     text = render(results, format, color=color, version=__version__)
+    if format == "text" and (explain or verbose):
+        from .report.lineage_text import render as render_lineage
+
+        text = render_lineage(results, verbose=verbose) + text
     _emit(text, output, color)
     if had_error:
         raise typer.Exit(EXIT_ERROR)
@@ -122,6 +153,12 @@ def analyze(
 
 from .model import ParseError as _ParseError  # noqa: E402
 from .files import DecodeError  # noqa: E402,F401
+
+
+def _lineage_available() -> bool:  # TEMP-LINEAGE-GUARD
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) for m in ("analyzer.effects", "analyzer.knowledge.roots", "analyzer.lineage.fetch"))
 
 
 def _emit(text: str, output: Optional[Path], color: bool) -> None:

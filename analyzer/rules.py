@@ -18,6 +18,8 @@ from .model import SEVERITIES, SEVERITY_RANK, AnalyzerError, Dockerfile, Finding
 
 RULE_ID_RE = re.compile(r"^AN\d{4}$")
 PARSE_ERROR_RULE = "AN0001"
+# Each preset includes the ones before it: a rule in "recommended" is in "strict" and "all".
+PRESETS = ("recommended", "strict", "all")
 
 
 class CatalogError(AnalyzerError):
@@ -45,6 +47,8 @@ class Rule:
     passes: tuple[Example, ...]
     scope: str  # instruction | shell | stage | file
     path: str
+    presets: tuple[str, ...] = PRESETS  # the presets that enable the rule
+
 
     def matches(self, token: str) -> bool:
         t = token.strip().lower()
@@ -71,7 +75,7 @@ def _load_rule(path: Path) -> Rule:
     import yaml
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise CatalogError(f"{path.name}: invalid YAML: {exc}") from None
     if not isinstance(data, dict):
@@ -94,6 +98,7 @@ def _load_rule(path: Path) -> Rule:
     passes = tuple(_example(e, path) for e in examples.get("pass") or ())
     if not fires or not passes:
         raise CatalogError(f"{path.name}: needs at least one 'fire' and one 'pass' example")
+    presets = _presets(data.get("presets", list(PRESETS)), path)
     return Rule(
         id=rid,
         name=str(data["name"]),
@@ -106,7 +111,19 @@ def _load_rule(path: Path) -> Rule:
         passes=passes,
         scope=data["scope"],
         path=str(path),
+        presets=presets,
     )
+
+
+def _presets(raw, path: Path) -> tuple[str, ...]:
+    """``presets: [strict, all]`` (strict-only) or ``[all]`` (off by default); the
+    presets are nested, so the list is completed upwards and must name at least one."""
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list) or not raw or not all(isinstance(p, str) and p in PRESETS for p in raw):
+        raise CatalogError(f"{path.name}: presets must be a non-empty list of {', '.join(PRESETS)}")
+    lowest = min(PRESETS.index(p) for p in raw)
+    return PRESETS[lowest:]
 
 
 @lru_cache(maxsize=None)
@@ -230,6 +247,7 @@ class LintOptions:
     severity: tuple = ()  # ((rule id, severity or "off"), ...)
     build_args: tuple = ()  # ((name, value), ...)
     rule_options: tuple = ()  # ((rule id, {option: value}), ...)
+    enabled: Optional[frozenset] = None  # rule ids to run (from preset/select); None: every rule
 
     def severity_of(self, rule: Rule) -> str:
         for rid, level in self.severity:
@@ -259,19 +277,25 @@ def parse_error_finding(error: ParseError, path: str) -> Finding:
     )
 
 
-def lint(df: Dockerfile, options: LintOptions = LintOptions(), catalog: Optional[dict] = None) -> list[Finding]:
-    """Run every enabled rule on a parsed Dockerfile; findings sorted by position."""
+def lint(df: Dockerfile, options: LintOptions = LintOptions(), catalog: Optional[dict] = None, lineage=None) -> list[Finding]:
+    """Run every enabled rule on a parsed Dockerfile; findings sorted by position.
+
+    ``lineage`` (an analyzer.lineage.analysis.LineageResult) feeds the rules that need the
+    base images' contents; without it they stay silent."""
     from .checks import Context, registered
 
     catalog = catalog if catalog is not None else load_catalog()
     checks = registered()
     sup = scan_suppressions(df)
     ctx = Context(df, options, shell_pragma=sup.shell)
+    ctx.lineage = lineage
     error_mode = _check_error_mode(df)
     findings: list[Finding] = []
     seen = set()
     for rid, rule in catalog.items():
         if rid in options.ignore or rid == PARSE_ERROR_RULE:
+            continue
+        if options.enabled is not None and rid not in options.enabled:
             continue
         severity = options.severity_of(rule)
         if severity == "off":
@@ -325,12 +349,23 @@ def at_or_above(findings: Iterable[Finding], threshold: str) -> bool:
     return any(SEVERITY_RANK.get(f.severity, 3) >= limit for f in findings)
 
 
-def lint_text(text: str, options: LintOptions = LintOptions(), path: str = "Dockerfile", catalog: Optional[dict] = None) -> list[Finding]:
-    """Parse and lint text; a parse error comes back as an AN0001 finding."""
+def lint_text(text: str, options: LintOptions = LintOptions(), path: str = "Dockerfile", catalog: Optional[dict] = None, lineage: str = "builtin") -> list[Finding]:
+    """Parse and lint text; a parse error comes back as an AN0001 finding.
+
+    ``lineage="builtin"`` resolves base images from built-in knowledge only (no network, no
+    cache); ``None`` skips lineage."""
     from .parse import parse
 
     try:
         df = parse(text, path)
     except ParseError as exc:
         return [parse_error_finding(exc, path)]
-    return lint(df, options, catalog)
+    result = None
+    if lineage == "builtin":
+        try:  # TEMP-LINEAGE-GUARD
+            from .lineage.session import analyze_file, builtin_resolver
+
+            result = analyze_file(df, builtin_resolver(), build_args=dict(options.build_args))
+        except ImportError:
+            result = None
+    return lint(df, options, catalog, result)

@@ -53,6 +53,7 @@ class Context:
         self.options = options if options is not None else LintOptions()
         self.shell_pragma = shell_pragma
         self.current_rule = ""
+        self.lineage = None  # analyzer.lineage.analysis.LineageResult, when lineage was resolved
 
     # -- options ------------------------------------------------------------------
     def option(self, name: str, default=None):

@@ -1,3 +1,92 @@
-"""lineage rules."""
+"""Rules that need the base images' contents (analyzer.lineage)."""
 
 from __future__ import annotations
+
+import posixpath
+
+from . import Hit, check
+
+_ROOTLESS_WRAPPERS = ("sudo", "gosu", "su-exec", "su -c", "runuser -c", "doas")
+_FAMILY_MANAGERS = {
+    "debian": {"apt"},
+    "ubuntu": {"apt"},
+    "alpine": {"apk"},
+    "rhel": {"yum", "dnf", "microdnf"},
+    "fedora": {"dnf", "yum", "microdnf"},
+    "suse": {"zypper"},
+}
+
+
+def _checks(ctx):
+    lineage = getattr(ctx, "lineage", None)
+    return lineage.checks if lineage is not None else ()
+
+
+@check("AN6001")
+def missing_command(ctx):
+    from ..lineage.analysis import suggestions
+
+    lineage = getattr(ctx, "lineage", None)
+    if lineage is None:
+        return
+    for chk in _checks(ctx):
+        av = chk.availability
+        if av.status != "missing":
+            continue
+        name = chk.command.name
+        state = lineage.stage_states.get(chk.instruction.stage)
+        chain = lineage.chain_for(chk.instruction.stage)
+        base = chain[0].image if chain else "the base image"
+        message = f"{name}: not installed in {base} at this point"
+        if av.removed_by is not None:
+            message = f"{name}: removed earlier ({av.reason})"
+        hints = suggestions(name, state) if state is not None else []
+        if hints:
+            h = hints[0]
+            where = f" provides {h['path']}" if h.get("path") else f" provides {posixpath.basename(name)}"
+            message += f"; `{h['install']}` ({h['manager']} package {h['package']}){where}"
+        yield Hit(chk.command.position, message)
+
+
+@check("AN6002")
+def package_manager_needs_root(ctx):
+    lineage = getattr(ctx, "lineage", None)
+    if lineage is None:
+        return
+    from ..effects import needs_root
+
+    for chk in _checks(ctx):
+        cmd = chk.command
+        if not needs_root(cmd):
+            continue
+        if any(w.startswith(_ROOTLESS_WRAPPERS) for w in cmd.wrappers):
+            continue
+        user = chk.user.split(":", 1)[0].strip()
+        if user in ("root", "0", ""):
+            continue
+        origin = ""
+        state = lineage.start_states.get(chk.instruction.stage) if lineage is not None else None
+        if state is not None and state.user_origin is not None and state.user == chk.user:
+            o = state.user_origin
+            origin = f" (set by {o.instruction} in {o.image})"
+        yield Hit(
+            cmd.position,
+            f"{cmd.name} needs root but this RUN runs as USER {chk.user}{origin}; add USER root before it (and switch back after)",
+        )
+
+
+@check("AN6003")
+def foreign_package_manager(ctx):
+    if getattr(ctx, "lineage", None) is None:
+        return
+    from ..effects import package_manager_of
+
+    for chk in _checks(ctx):
+        family = chk.family
+        if not family or family not in _FAMILY_MANAGERS:
+            continue
+        manager = package_manager_of(chk.command)
+        if manager is None or manager in _FAMILY_MANAGERS[family]:
+            continue
+        expected = "/".join(sorted(_FAMILY_MANAGERS[family]))
+        yield Hit(chk.command.position, f"{chk.command.name} is not the package manager of this {family} base image; use {expected}")

@@ -1,13 +1,20 @@
-"""Output formats. Every formatter takes the same list of FileResult and returns text."""
+"""Output formats. Every formatter takes the same list of FileResult and returns text.
+
+``text`` (default) and ``json`` (the contract) for people and scripts; ``sarif`` (SARIF
+2.1.0, for code scanning), ``github`` (workflow commands that annotate a pull request),
+``gitlab`` (Code Quality report), ``checkstyle`` (XML for CI dashboards); ``auto`` is
+``github`` under GitHub Actions (``GITHUB_ACTIONS=true``) and ``text`` elsewhere.
+"""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Mapping, Optional
 
 from ..model import Finding
 
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "sarif", "github", "gitlab", "checkstyle", "auto")
 
 
 @dataclass(frozen=True)
@@ -18,11 +25,51 @@ class FileResult:
     extra: dict = field(default_factory=dict, hash=False, compare=False)
 
 
-def render(results: list[FileResult], fmt: str, *, color: bool = False, version: str = "") -> str:
+def resolve_format(fmt: str, environ: Optional[Mapping[str, str]] = None) -> str:
+    """The concrete format ``auto`` stands for in this environment."""
+    if fmt != "auto":
+        return fmt
+    env = os.environ if environ is None else environ
+    return "github" if env.get("GITHUB_ACTIONS", "").lower() == "true" else "text"
+
+
+def render(
+    results: list[FileResult],
+    fmt: str,
+    *,
+    color: bool = False,
+    version: str = "",
+    catalog: Optional[dict] = None,
+    root: Optional[str] = None,
+) -> str:
+    """Render ``results`` in ``fmt``. ``catalog`` (rule metadata for SARIF) defaults to the
+    loaded rule catalog; ``root`` (what reported paths are relative to) to the git
+    top-level above the current directory, or the current directory."""
+    fmt = resolve_format(fmt)
     if fmt == "json":
         from .json_format import render_json
 
         return render_json(results, version)
+    if fmt == "sarif":
+        from .sarif import render_sarif
+
+        if catalog is None:
+            from ..rules import load_catalog
+
+            catalog = load_catalog()
+        return render_sarif(results, version=version, catalog=catalog, root=root)
+    if fmt == "github":
+        from .github import render_github
+
+        return render_github(results, root=root)
+    if fmt == "gitlab":
+        from .gitlab import render_gitlab
+
+        return render_gitlab(results, root=root)
+    if fmt == "checkstyle":
+        from .checkstyle import render_checkstyle
+
+        return render_checkstyle(results)
     from .text import render_text
 
     return render_text(results, color=color)

@@ -6,21 +6,23 @@ from __future__ import annotations
 from collections import Counter
 
 from ..model import SEVERITIES
+from .paths import clean
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan", "style": "magenta"}
 
 
 def _line(f, color: bool) -> str:
     aliases = f" ({', '.join(f.aliases)})" if f.aliases else ""
-    location = f"{f.path}:{f.line}:{f.column}:"
+    location = clean(f"{f.path}:{f.line}:{f.column}:")
+    message = clean(f.message)
     if not color:
-        return f"{location} {f.severity} {f.rule}{aliases} {f.message}"
+        return f"{location} {f.severity} {f.rule}{aliases} {message}"
     from rich.markup import escape
 
     style = _STYLE.get(f.severity, "")
     return (
         f"[bold]{escape(location)}[/bold] [{style}]{f.severity}[/{style}] "
-        f"[dim]{f.rule}{escape(aliases)}[/dim] {escape(f.message)}"
+        f"[dim]{f.rule}{escape(aliases)}[/dim] {escape(message)}"
     )
 
 

@@ -1,0 +1,242 @@
+""".dockerignore files: which context paths a build never sees.
+
+Docker's rules, as its CLI and BuildKit apply them:
+
+* One pattern a line. A line whose first character is ``#`` is a comment; blank lines are
+  skipped; surrounding whitespace is trimmed. A UTF-8 byte order mark is ignored.
+* ``!pattern`` is an exception: it re-includes what earlier patterns excluded. Patterns are
+  applied in order and the last one that matches a path decides.
+* Patterns are cleaned like paths (``./a/../b`` is ``b``, ``a//b`` is ``a/b``) and a leading
+  ``/`` is dropped: every pattern is relative to the context root.
+* ``*`` matches any run of characters except ``/``, ``?`` one character except ``/``,
+  ``[...]`` a character class (``[^...]`` negated), ``\\`` escapes the next character, and
+  ``**`` any number of directories, zero included (``**/*.go`` matches ``a.go`` and
+  ``x/y/a.go``; a trailing ``**`` matches everything below).
+* A pattern that matches a directory excludes everything below it: ``build`` excludes
+  ``build/out/app``.
+
+Use :func:`load` with a context directory or a file, or :func:`parse` with the text.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Optional, Union
+
+from .model import AnalyzerError
+
+__all__ = ["DockerignoreError", "Matcher", "Pattern", "for_dockerfile", "load", "parse"]
+
+MAX_BYTES = 16 * 1024 * 1024
+_ESCAPED = set(".+()|{}$^")
+
+
+class DockerignoreError(AnalyzerError):
+    """A .dockerignore file that cannot be read, or holds a pattern Docker refuses."""
+
+
+@dataclass(frozen=True)
+class Pattern:
+    text: str  # the cleaned pattern, without the leading "!"
+    exclusion: bool  # True for "!pattern" (an exception that re-includes)
+    line: int
+    regex: "re.Pattern[str]"
+
+    def matches(self, path: str) -> bool:
+        return self.regex.fullmatch(path) is not None
+
+
+class Matcher:
+    """Decides whether a context path is left out of the build context."""
+
+    def __init__(self, patterns: Iterable[Pattern] = (), source: Optional[str] = None):
+        self.patterns: tuple[Pattern, ...] = tuple(patterns)
+        self.source = source  # the file the patterns came from, if any
+
+    def __bool__(self) -> bool:
+        return bool(self.patterns)
+
+    def __repr__(self) -> str:
+        return f"Matcher({[('!' if p.exclusion else '') + p.text for p in self.patterns]!r})"
+
+    @property
+    def has_exceptions(self) -> bool:
+        """True when some ``!pattern`` re-includes paths."""
+        return any(p.exclusion for p in self.patterns)
+
+    def excluded(self, relpath: str) -> bool:
+        """True when ``relpath`` (relative to the context root) is not sent to the builder,
+        because a pattern matches it or one of its parent directories."""
+        path = normalize(relpath)
+        if path == ".":
+            return False
+        parents = path.split("/")[:-1]
+        prefixes = ["/".join(parents[: i + 1]) for i in range(len(parents))]
+        matched = False
+        for pattern in self.patterns:
+            # only a pattern that could change the answer needs to be tried
+            if pattern.exclusion != matched:
+                continue
+            hit = pattern.matches(path) or any(pattern.matches(p) for p in prefixes)
+            if hit:
+                matched = not pattern.exclusion
+        return matched
+
+
+def normalize(relpath: str) -> str:
+    """A context path in the form patterns are matched against (``./a//b/`` -> ``a/b``)."""
+    path = posixpath.normpath(relpath) if relpath else "."
+    return path.lstrip("/") or "."
+
+
+def parse(text: str, source: Optional[str] = None) -> Matcher:
+    """Patterns from the text of a .dockerignore file."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    patterns = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if raw.startswith("#"):
+            continue
+        line = raw.strip()
+        if not line:
+            continue
+        exclusion = line.startswith("!")
+        if exclusion:
+            line = line[1:].strip()
+        if not line:
+            where = f"{source}:{number}" if source else f"line {number}"
+            raise DockerignoreError(f'{where}: illegal exclusion pattern: "!"')
+        cleaned = posixpath.normpath(line)
+        if len(cleaned) > 1 and cleaned.startswith("/"):
+            cleaned = cleaned.lstrip("/") or "/"
+        try:
+            regex = re.compile(_to_regex(cleaned))
+        except re.error as exc:
+            where = f"{source}:{number}" if source else f"line {number}"
+            raise DockerignoreError(f"{where}: invalid .dockerignore pattern {raw.strip()!r}: {exc}") from None
+        patterns.append(Pattern(cleaned, exclusion, number, regex))
+    return Matcher(patterns, source)
+
+
+def _to_regex(pattern: str) -> str:
+    out = []
+    i = 0
+    n = len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == "*":
+            if i + 1 < n and pattern[i + 1] == "*":
+                i += 2
+                if i < n and pattern[i] == "/":
+                    i += 1
+                out.append(".*" if i >= n else "(?:.*/)?")
+                continue
+            out.append("[^/]*")
+        elif ch == "?":
+            out.append("[^/]")
+        elif ch == "\\":
+            if i + 1 < n:
+                i += 1
+                out.append(re.escape(pattern[i]))
+            else:
+                out.append(re.escape("\\"))
+        elif ch == "[":
+            end = _class_end(pattern, i)
+            if end < 0:
+                raise re.error("unterminated character class")
+            body = pattern[i + 1 : end]
+            negate = body.startswith("^")
+            if negate:
+                body = body[1:]
+            if not body:
+                raise re.error("empty character class")
+            out.append("[" + ("^" if negate else "") + _class_body(body) + "]")
+            i = end
+        elif ch in _ESCAPED:
+            out.append("\\" + ch)
+        else:
+            out.append(re.escape(ch) if not ch.isalnum() and ch not in "/_-" else ch)
+        i += 1
+    return "".join(out)
+
+
+def _class_end(pattern: str, start: int) -> int:
+    i = start + 1
+    if i < len(pattern) and pattern[i] == "^":
+        i += 1
+    if i < len(pattern) and pattern[i] == "]":
+        i += 1  # a leading ] is a member of the class
+    while i < len(pattern):
+        if pattern[i] == "\\":
+            i += 2
+            continue
+        if pattern[i] == "]":
+            return i
+        i += 1
+    return -1
+
+
+def _class_body(body: str) -> str:
+    out = []
+    i = 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\" and i + 1 < len(body):
+            out.append(re.escape(body[i + 1]))
+            i += 2
+            continue
+        if ch == "-" and 0 < i < len(body) - 1:
+            out.append("-")
+        elif ch in "[]^\\-":
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _read(path: Path) -> str:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise DockerignoreError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_BYTES:
+        raise DockerignoreError(f"{path}: larger than {MAX_BYTES:,} bytes")
+    if b"\x00" in data[:8192]:
+        raise DockerignoreError(f"{path}: binary file, not a .dockerignore")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DockerignoreError(f"{path}: invalid UTF-8 at byte offset {exc.start}") from None
+
+
+def load(dir_or_file: Union[str, Path]) -> Matcher:
+    """The patterns of a .dockerignore file, or of ``<dir>/.dockerignore`` for a context
+    directory. A directory without one gives an empty matcher (nothing excluded)."""
+    path = Path(dir_or_file)
+    if path.is_dir():
+        path = path / ".dockerignore"
+        if not path.exists():
+            return Matcher((), None)
+    elif not path.exists():
+        raise DockerignoreError(f"{path}: no such file")
+    return parse(_read(path), str(path))
+
+
+def for_dockerfile(dockerfile: Union[str, Path], context: Union[str, Path, None] = None) -> Optional[Matcher]:
+    """The ignore file Docker uses with ``dockerfile``: ``<Dockerfile>.dockerignore`` next to
+    it wins over ``.dockerignore`` at the context root (the Dockerfile's directory unless
+    ``context`` is given). None when neither exists."""
+    df = Path(dockerfile)
+    specific = df.with_name(df.name + ".dockerignore")
+    if specific.is_file():
+        return load(specific)
+    root = Path(context) if context is not None else df.parent
+    general = root / ".dockerignore"
+    if general.is_file():
+        return load(general)
+    return None

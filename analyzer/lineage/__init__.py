@@ -1,0 +1,1 @@
+"""Resolving the chain of parent image definitions behind a FROM line."""

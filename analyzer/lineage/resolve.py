@@ -1,0 +1,232 @@
+"""Follow FROM from an image up to a root, from the real sources where they can be had.
+
+For each image, in this order: the user's catalog entries; a known root (debian, ubuntu,
+alpine, busybox: their contents come from knowledge, not from a Dockerfile); the built-in
+catalog (jupyter/docker-stacks); the Docker official images' manifest; built-in knowledge
+of well-known images; the official images' parents table (parent only). Every Dockerfile
+found is parsed and expanded like the user's own (its own ARG defaults, the catalog's
+build args over them); the stage that builds the image is its last stage, and stages it
+is built FROM within the same file are walked too. Fetched files are only parsed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from ..images import ImageRef, InvalidReference, is_scratch, looks_dynamic, parse_ref
+from ..model import AnalyzerError, Dockerfile, Stage
+
+MAX_DEPTH = 25
+
+
+@dataclass
+class ImageDef:
+    """One image of a chain."""
+
+    image: str  # display name, e.g. quay.io/jupyter/scipy-notebook:latest
+    kind: str  # dockerfile | root | builtin | scratch | unresolved
+    source: str  # URL or path of the Dockerfile, "builtin", "" when unknown
+    parent: Optional[str] = None
+    ref: Optional[ImageRef] = None
+    dockerfile: Optional[Dockerfile] = None
+    stages: list = field(default_factory=list)  # stages to walk, first built first
+    build_args: dict = field(default_factory=dict)
+    known: object = None  # built-in knowledge (root inventory or known image)
+    note: str = ""  # e.g. "built-in knowledge as of 2025-06"
+    errors: list = field(default_factory=list)
+    from_cache: bool = False
+
+    def as_json(self) -> dict:
+        out = {"image": self.image, "source": self.source, "parent": self.parent, "kind": self.kind}
+        if self.note:
+            out["note"] = self.note
+        if self.errors:
+            out["errors"] = list(self.errors)
+        return out
+
+
+def display_name(ref: ImageRef) -> str:
+    name = ref.familiar_name
+    text = f"{name}:{ref.tag or 'latest'}" if (ref.tag or not ref.digest) else name
+    if ref.digest:
+        text += f"@{ref.digest}"
+    return text
+
+
+def stage_chain(df: Dockerfile, resolution, index: int) -> tuple[list[Stage], Optional[str], bool]:
+    """Stages from the first one built to ``index`` (inclusive), following FROM <stage>,
+    and the external base image of the first one (None for scratch)."""
+    chain: list[Stage] = []
+    seen = set()
+    i = index
+    while i is not None and i not in seen:
+        seen.add(i)
+        stage = df.stages[i]
+        chain.append(stage)
+        rs = resolution.stages[i]
+        if rs.base_stage is not None and rs.base_stage < i:
+            i = rs.base_stage
+            continue
+        chain.reverse()
+        base = rs.base_image if not rs.base_unresolved else stage.base
+        return chain, base, rs.base_unresolved
+    chain.reverse()
+    return chain, None, True
+
+
+class Resolver:
+    def __init__(self, catalog, fetcher, *, platform: str = "linux/amd64", log=None):
+        self.catalog = catalog
+        self.fetcher = fetcher
+        self.platform = platform
+        self.log = log if log is not None else []
+        self._memo: dict[str, list[ImageDef]] = {}
+
+    # -- public --------------------------------------------------------------------
+    def chain(self, image: str) -> list[ImageDef]:
+        """The chain from ``image`` (first) up to its root (last)."""
+        out: list[ImageDef] = []
+        visited: list[str] = []
+        current: Optional[str] = image
+        while current is not None:
+            if len(out) >= MAX_DEPTH:
+                out[-1].errors.append(f"chain deeper than {MAX_DEPTH} images; stopped")
+                break
+            d = self.image_def(current)
+            key = d.ref.normalized if d.ref is not None else d.image
+            if key in visited:
+                cycle = " -> ".join(visited[visited.index(key):] + [key])
+                if out:
+                    out[-1].errors.append(f"FROM cycle: {cycle}")
+                    out[-1].parent = None
+                break
+            visited.append(key)
+            out.append(d)
+            current = d.parent
+        return out
+
+    def image_def(self, image: str) -> ImageDef:
+        if image in self._memo:
+            return self._memo[image][0]
+        d = self._resolve(image)
+        self._memo[image] = [d]
+        return d
+
+    # -- one image -----------------------------------------------------------------
+    def _resolve(self, image: str) -> ImageDef:
+        from ..knowledge import images as known_images
+        from ..knowledge import roots
+
+        if is_scratch(image):
+            return ImageDef("scratch", "scratch", "", None)
+        if looks_dynamic(image):
+            return ImageDef(image, "unresolved", "", None, errors=[f"FROM {image}: a variable with no value"])
+        try:
+            ref = parse_ref(image)
+        except InvalidReference as exc:
+            return ImageDef(image, "unresolved", "", None, errors=[str(exc)])
+        name = display_name(ref)
+        errors: list[str] = []
+
+        entry = self.catalog.find(ref) if self.catalog is not None else None
+        if entry is not None and entry.origin != "builtin":
+            d = self._from_entry(ref, name, entry, errors)
+            if d is not None:
+                return d
+        root = roots.root_for(ref.normalized)
+        if root is not None:
+            return ImageDef(name, "root", "builtin", None, ref=ref, known=root, note=_known_note(root), errors=errors)
+        if entry is not None and entry.origin == "builtin":
+            d = self._from_entry(ref, name, entry, errors)
+            if d is not None:
+                return d
+        from .official import is_official
+
+        if is_official(ref):
+            d = self._from_official(ref, name, errors)
+            if d is not None:
+                return d
+        known = known_images.known_image(ref.normalized)
+        if known is not None:
+            return ImageDef(name, "builtin", "builtin", known.parent, ref=ref, known=known, note=_known_note(known), errors=errors)
+        if is_official(ref):
+            parent = known_images.official_parent(ref.normalized)
+            if parent is not None:
+                parent_name = parent[0]
+                return ImageDef(
+                    name, "builtin", "builtin", None if parent_name in ("(root)",) else parent_name, ref=ref,
+                    note="parent from the official images' table (contents unknown)", errors=errors,
+                )
+        return ImageDef(name, "unresolved", "", None, ref=ref, errors=errors or [f"{name}: no catalog entry, no known Dockerfile"])
+
+    def _from_entry(self, ref: ImageRef, name: str, entry, errors: list) -> Optional[ImageDef]:
+        from .fetch import FetchError
+
+        for location in entry.locations(ref):
+            try:
+                fetched = self.fetcher.get_text(location, expect="dockerfile")
+            except FetchError as exc:
+                errors.append(str(exc))
+                continue
+            d = self._from_text(ref, name, location, fetched.text, dict(entry.build_args), errors)
+            if d is not None:
+                d.from_cache = bool(getattr(fetched, "from_cache", False))
+                return d
+        return None
+
+    def _from_official(self, ref: ImageRef, name: str, errors: list) -> Optional[ImageDef]:
+        from .fetch import FetchError
+        from .official import MANIFEST_URL, find_build
+
+        repo = ref.path.split("/", 1)[1]
+        url = MANIFEST_URL.format(name=repo)
+        try:
+            manifest = self.fetcher.get_text(url, expect="text")
+        except FetchError as exc:
+            errors.append(str(exc))
+            return None
+        arch = self.platform.split("/")[1] if "/" in self.platform else "amd64"
+        arch = {"arm64": "arm64v8"}.get(arch, arch)
+        build = find_build(manifest.text, ref.tag or "latest", arch)
+        if build is None:
+            errors.append(f"{url}: no tag {ref.tag or 'latest'}")
+            return None
+        try:
+            fetched = self.fetcher.get_text(build.dockerfile_url, expect="dockerfile")
+        except FetchError as exc:
+            errors.append(str(exc))
+            return None
+        return self._from_text(ref, name, build.dockerfile_url, fetched.text, {}, errors)
+
+    def _from_text(self, ref, name, source, text, build_args, errors) -> Optional[ImageDef]:
+        from ..expand import resolve
+        from ..parse import parse
+
+        try:
+            df = parse(text, source)
+            resolution = resolve(df, build_args, self.platform)
+        except AnalyzerError as exc:
+            errors.append(f"{source}: {exc}")
+            return None
+        if not df.stages:
+            errors.append(f"{source}: no FROM")
+            return None
+        stages, base, unresolved = stage_chain(df, resolution, len(df.stages) - 1)
+        parent = None
+        if base is not None and not is_scratch(base):
+            parent = base
+        if unresolved and base is not None:
+            errors.append(f"{source}: FROM {base} does not resolve")
+        return ImageDef(name, "dockerfile", source, parent, ref=ref, dockerfile=df, stages=stages, build_args=build_args, errors=errors)
+
+
+def _known_note(known) -> str:
+    as_of = getattr(known, "as_of", "")
+    source = getattr(known, "source", "")
+    text = "built-in knowledge"
+    if as_of:
+        text += f" as of {as_of}"
+    if source:
+        text += f" ({source})"
+    return text
