@@ -36,7 +36,9 @@ def analyze(
     paths: Optional[List[str]] = typer.Argument(
         None, help="Dockerfiles or directories to search (Dockerfile, Containerfile, *.Dockerfile, Dockerfile.*); - for stdin."
     ),
-    format: str = typer.Option("text", "--format", "-f", help="Output format: text or json."),
+    format: str = typer.Option(
+        "text", "--format", "-f", help="Output format: text, json, sarif, github, gitlab, checkstyle, or auto (github under GitHub Actions, else text)."
+    ),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to FILE instead of stdout."),
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="Configuration file (else discovered; see README)."),
     ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Rule id or alias to skip (repeatable, or comma-separated)."),
@@ -46,25 +48,38 @@ def analyze(
     exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when there are findings (errors still exit 2)."),
     build_arg: Optional[List[str]] = typer.Option(None, "--build-arg", help="Build argument K=V, as docker build takes it (repeatable)."),
     target: Optional[str] = typer.Option(None, "--target", help="Stage to analyse as the build target."),
+    plan: bool = typer.Option(False, "--plan", help="Predict the build cache step by step (hit or miss, and why)."),
+    builder: str = typer.Option("buildkit", "--builder", help="Builder to predict for --plan/--build: buildkit or classic."),
+    context: Optional[str] = typer.Option(None, "--context", help="Build context directory (default: the Dockerfile's directory)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Plan a build with --no-cache (every step runs)."),
+    no_cache_filter: Optional[List[str]] = typer.Option(None, "--no-cache-filter", help="Plan a build that skips the cache for STAGE (BuildKit; repeatable)."),
+    record_state: bool = typer.Option(False, "--record", help="Record the current state as built (for a build done elsewhere); --plan compares with it."),
+    build: bool = typer.Option(False, "--build", help="Run the real docker build and show the plan beside what happened (records the build)."),
+    tag: Optional[List[str]] = typer.Option(None, "--tag", help="With --build: name the built image (repeatable, as docker build -t)."),
     explain: Optional[str] = typer.Option(None, "--explain", help="Explain where COMMAND comes from in the final (or --target) stage."),
     catalog_files: Optional[List[Path]] = typer.Option(None, "--catalog", help="Image catalog YAML: where your images' Dockerfiles live (repeatable)."),
     offline: bool = typer.Option(False, "--offline", help="Make no network request: use the cache and built-in knowledge only."),
     no_lineage: bool = typer.Option(False, "--no-lineage", help="Do not resolve base images (lint this file alone)."),
     cache_dir: Optional[str] = typer.Option(None, "--cache-dir", help="Cache directory (default: the user cache dir; env ANALYZE_CACHE_DIR)."),
-    platform: str = typer.Option("linux/amd64", "--platform", help="Target platform for base images (os/arch[/variant])."),
+    platform: str = typer.Option("linux/amd64", "--platform", help="Target platform for base images: os/arch or os/arch/variant."),
+    preset: Optional[str] = typer.Option(None, "--preset", help="Rule set: recommended (default), strict or all."),
+    select: Optional[List[str]] = typer.Option(None, "--select", help="Run only this rule, by id or alias (repeatable, or comma-separated)."),
     list_rules: bool = typer.Option(False, "--list-rules", help="List every rule and exit."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="More detail on errors."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
 ) -> None:
     """Lint Dockerfiles and analyse their build plan."""
-    from .config import THRESHOLDS, ConfigError, discover, lint_options, load
-    from .report import FORMATS, FileResult, render
-    from .rules import at_or_above, lint, load_catalog, parse_error_finding
+    from .config import PRESETS, THRESHOLDS
+    from .report import FORMATS, render, resolve_format
+    from .rules import load_catalog
 
     if format not in FORMATS:
         raise _fail(f"unknown format {format!r} (choose from {', '.join(FORMATS)})")
+    format = resolve_format(format)
     if failure_threshold is not None and failure_threshold not in THRESHOLDS:
         raise _fail(f"unknown failure threshold {failure_threshold!r} (choose from {', '.join(THRESHOLDS)})")
+    if preset is not None and preset not in PRESETS:
+        raise _fail(f"unknown preset {preset!r} (choose from {', '.join(PRESETS)})")
     catalog = load_catalog()
     if list_rules:
         _print_rules(catalog, format, output)
@@ -81,56 +96,28 @@ def analyze(
     extra_ignore = [t for item in (ignore or []) for t in item.split(",") if t.strip()]
 
     inputs = discover_inputs(paths or ["Dockerfile"])
-    explicit_config = load(config) if config is not None else None
-    resolvers: dict = {}
-    lineage_notes: list = []
-    loaded: dict = {}
-    results = []
-    had_error = False
-    threshold_for_exit = failure_threshold
-    for item in inputs:
-        cfg = explicit_config
-        if cfg is None:
-            found = discover(item if item != "-" else None)
-            if found is not None:
-                key = str(found)
-                if key not in loaded:
-                    loaded[key] = load(found)
-                cfg = loaded[key]
-        if cfg is None:
-            from .config import Config
+    # the per-file work (config, read, lineage, lint) is analyzer.batch.FileAnalyzer: it runs
+    # in worker processes when there are many files
+    from .batch import RunSettings, lint_inputs
 
-            cfg = Config()
-        options = lint_options(cfg, catalog, extra_ignore, args)
-        threshold = failure_threshold or cfg.failure_threshold or "info"
-        if threshold_for_exit is None or SEVERITY_RANK.get(threshold, 9) < SEVERITY_RANK.get(threshold_for_exit, 9):
-            threshold_for_exit = threshold
-        shown = "<stdin>" if item == "-" else item
-        try:
-            df = read_input(item, shown)
-        except _ParseError as exc:
-            results.append(FileResult(shown, (parse_error_finding(exc, shown),)))
-            continue
-        except AnalyzerError as exc:
-            typer.echo(f"analyze: error: {shown}: {exc}", err=True)
-            results.append(FileResult(shown, (), error=str(exc)))
-            had_error = True
-            continue
-        lineage = None
-        extra: dict = {}
-        if not no_lineage and _lineage_available():  # TEMP-LINEAGE-GUARD
-            from .lineage.session import analyze_file, make_resolver
-
-            catalogs = tuple(str(c) for c in (catalog_files or [])) + ((cfg.catalog,) if cfg.catalog else ())
-            if catalogs not in resolvers:
-                resolvers[catalogs] = make_resolver(cache_dir=cache_dir, offline=offline, catalogs=catalogs, platform=platform)
-            lineage = analyze_file(df, resolvers[catalogs], build_args=dict(args), target=target, platform=platform)
-            extra["lineage"] = lineage.lineage_json()
-            if explain:
-                extra["explain"] = lineage.explain(explain)
-            lineage_notes.extend(n for n in lineage.errors() if n not in lineage_notes)
-        findings = lint(df, options, catalog, lineage)
-        results.append(FileResult(shown, tuple(findings), extra=extra))
+    settings = RunSettings(
+        config=str(config) if config is not None else None,
+        ignore=tuple(extra_ignore),
+        select=tuple(t.strip() for item in (select or []) for t in item.split(",") if t.strip()),
+        preset=preset,
+        build_args=tuple(args),
+        failure_threshold=failure_threshold,
+        target=target,
+        explain=explain,
+        catalogs=tuple(str(c) for c in (catalog_files or [])),
+        offline=offline,
+        lineage=not no_lineage,
+        cache_dir=cache_dir,
+        platform=platform,
+        verbose=verbose,
+    )
+    batch = lint_inputs(inputs, settings)
+    results, had_error, lineage_notes, resolvers = batch.results, batch.had_error, batch.notes, batch.resolvers
 
     for note in lineage_notes:
         typer.echo(f"analyze: note: {note}", err=True)
@@ -139,7 +126,40 @@ def analyze(
             for line in getattr(resolver.fetcher, "log", []):
                 typer.echo(f"analyze: fetch: {line}", err=True)
     color = output is None and format == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    plans: list = []
+    if (plan or record_state) and not build:
+        from .cache.cli_plan import attach_plans
+
+        plans, plan_notes, plan_errors = attach_plans(
+            results, inputs, want_plan=plan, want_record=record_state, builder=builder, context=context,
+            build_args=dict(args), target=target, no_cache=no_cache, no_cache_filter=tuple(no_cache_filter or ()),
+            cache_dir=cache_dir, fetch=not offline, platform=platform,
+        )
+        for note in plan_notes:
+            typer.echo(f"analyze: note: {note}", err=True)
+        for line in plan_errors:
+            typer.echo(f"analyze: error: {line}", err=True)
+        had_error = had_error or bool(plan_errors)
+    builds: list = []
+    if build:
+        from .build import attach_builds
+
+        builds, build_notes, build_failed = attach_builds(
+            results, inputs, builder=builder, context=context, build_args=dict(args), target=target,
+            no_cache=no_cache, no_cache_filter=tuple(no_cache_filter or ()), cache_dir=cache_dir,
+            tags=tuple(tag or ()), fetch=not offline, progress=sys.stdout.isatty() and output is None,
+        )
+        for note in build_notes:
+            typer.echo(f"analyze: note: {note}", err=True)
     text = render(results, format, color=color, version=__version__)
+    if format == "text" and builds:
+        from .build import render as render_builds
+
+        text = text + render_builds(builds, color=color)
+    if format == "text" and plans:
+        from .report.plan_text import render as render_plan
+
+        text = text + render_plan(plans, color=color)
     if format == "text" and (explain or verbose):
         from .report.lineage_text import render as render_lineage
 
@@ -147,7 +167,9 @@ def analyze(
     _emit(text, output, color)
     if had_error:
         raise typer.Exit(EXIT_ERROR)
-    failing = any(at_or_above(r.findings, threshold_for_exit or "info") for r in results)
+    if builds and build_failed:
+        raise typer.Exit(EXIT_FINDINGS)  # a failed build is never "zero", whatever --exit-zero says
+    failing = batch.failing
     raise typer.Exit(EXIT_FINDINGS if failing and not exit_zero else EXIT_OK)
 
 

@@ -229,6 +229,8 @@ def _id_list(value, key: str, where: str) -> tuple[str, ...]:
 
 
 def _level(value, key: str, where: str, allowed=(*SEVERITIES, "off")) -> str:
+    if value is False and "off" in allowed:  # YAML 1.1 reads a bare off as false
+        return "off"
     if not isinstance(value, str) or value not in allowed:
         raise ConfigError(f"{where}: '{key}' must be one of {', '.join(allowed)}")
     return value

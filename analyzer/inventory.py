@@ -56,6 +56,7 @@ class State:
     shell: tuple = ("/bin/sh", "-c")
     family: Optional[str] = None
     package_manager: Optional[str] = None
+    memory: object = None  # analyzer.effects.RunMemory: downloads, apk --virtual groups ...
 
     def copy(self) -> "State":
         return replace(
@@ -65,6 +66,7 @@ class State:
             unknown_dirs=dict(self.unknown_dirs),
             env=dict(self.env),
             path_entries=dict(self.path_entries),
+            memory=self.memory.copy() if self.memory is not None else None,
         )
 
     # the StateView protocol of analyzer.effects
@@ -355,8 +357,12 @@ class Walker:
             st.unknown_dirs[dest.rstrip("/") or "/"] = replace(prov, via=via)
 
     def _run(self, st: State, ins: Instruction, resolution, prov: Provenance, check) -> None:
-        from .effects import effects_of
+        from .effects import RunMemory, effects_of
         from .scripts import commands_of, run_script
+
+        if st.memory is None:
+            st.memory = RunMemory()
+        st.memory.begin_run()
 
         run = run_script(ins, st.shell)
         try:
@@ -375,7 +381,7 @@ class Walker:
                 if check is not None:
                     check(ins, cmd, st)
                 try:
-                    effects = effects_of(cmd, _View(st))
+                    effects = effects_of(cmd, _View(st), st.memory)
                 except Exception as exc:
                     self.log.append(f"line {ins.start_line}: could not judge {cmd.name}: {exc}")
                     effects = []
@@ -389,6 +395,8 @@ class Walker:
         p = replace(prov, via=eff.via or cmd.name)
         kind = eff.kind
         if kind == "provide" and eff.path:
+            if eff.path in st.files and (eff.via or "").startswith(("chmod", "chown")):
+                return  # the file was already there: keep who put it there
             st.files[eff.path] = p
             st.removed.pop(eff.path, None)
         elif kind == "remove" and eff.path:

@@ -8,13 +8,22 @@ def catalog():
     return load_catalog()
 
 
-def findings_for(text: str, rule: str | None = None, **options):
-    found = lint_text(text, LintOptions(**options) if options else LintOptions())
+def _example_options(text: str, rule: str | None, kind: str | None):
+    """Rule options a catalog example ("fires" or "passes") declares under ``config:``."""
+    entry = load_catalog().get(rule) if rule and kind else None
+    for ex in getattr(entry, kind, ()) if entry else ():
+        if ex.code == text:
+            return LintOptions(rule_options=((rule, dict(ex.config)),)) if ex.config else LintOptions()
+    return LintOptions()
+
+
+def findings_for(text: str, rule: str | None = None, _kind: str | None = None, **options):
+    found = lint_text(text, LintOptions(**options) if options else _example_options(text, rule, _kind))
     return [f for f in found if rule is None or f.rule == rule]
 
 
 def assert_finds(rule: str, text: str, line: int | None = None, column: int | None = None):
-    found = findings_for(text, rule)
+    found = findings_for(text, rule, "fires")
     assert found, f"{rule} did not fire on:\n{text}"
     if line is not None:
         assert any(f.line == line and (column is None or f.column == column) for f in found), (
@@ -24,5 +33,5 @@ def assert_finds(rule: str, text: str, line: int | None = None, column: int | No
 
 
 def assert_not_finds(rule: str, text: str):
-    found = findings_for(text, rule)
+    found = findings_for(text, rule, "passes")
     assert not found, f"{rule} fired unexpectedly: {[(f.line, f.column, f.message) for f in found]}"

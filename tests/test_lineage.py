@@ -119,14 +119,44 @@ def _user_file(tmp_path, body):
     return df
 
 
-def test_missing_tool_in_chain(upstream, tmp_path):
+TOOLS = (
+    "FROM debian:bookworm-slim\n"
+    "RUN apt-get update && apt-get install -y --no-install-recommends curl ca-certificates && \\\n"
+    "    rm -rf /var/lib/apt/lists/*\n"
+    "USER 1000\n"
+)
+
+
+@pytest.fixture
+def tools_chain(upstream, tmp_path):
+    """The jupyter sample plus a two-level chain without conda: example.test/tools -> debian."""
+    server, base = upstream
+    server.expect_request("/tools/Dockerfile").respond_with_data(TOOLS, content_type="text/plain")
+    extra = f"  - image: example.test/tools\n    dockerfile: {server.url_for('/tools/Dockerfile')}\n"
+    return write_catalog(tmp_path, base, extra)
+
+
+def test_missing_tool_in_chain(tools_chain, tmp_path):
+    df = tmp_path / "Dockerfile"
+    df.write_text("FROM example.test/tools:1\nUSER root\nRUN curl -fsSLO https://example.com/a && \\\n    jq . a\n")
+    entry, _ = analyze_json("--catalog", tools_chain, df, cache=tmp_path / "c")
+    missing = [f for f in entry["findings"] if f["rule"] == "AN6001"]
+    assert [(f["line"], f["column"]) for f in missing] == [(4, 5)]
+    assert "apt-get install jq" in missing[0]["message"]
+    assert [e["image"] for e in entry["lineage"]] == ["example.test/tools:1", "debian:bookworm-slim"]
+
+
+def test_conda_on_path_makes_unlisted_tools_unknown_not_missing(upstream, tmp_path):
+    """Precision first: /opt/conda/bin may hold executables nobody listed (conda packages
+    bring their dependencies), so a tool the chain does not list is unknown there."""
     server, base = upstream
     cat = write_catalog(tmp_path, base)
     df = _user_file(tmp_path, "USER root\nRUN apt-get update && jq --version\n")
-    entry, _ = analyze_json("--catalog", cat, df, cache=tmp_path / "c")
-    missing = [f for f in entry["findings"] if f["rule"] == "AN6001"]
-    assert [(f["line"], f["column"]) for f in missing] == [(3, 26)]
-    assert "apt-get install jq" in missing[0]["message"]
+    entry, _ = analyze_json("--catalog", cat, "--explain", "jq", df, cache=tmp_path / "c")
+    assert not [f for f in entry["findings"] if f["rule"] == "AN6001"]
+    ex = entry["explain"]
+    assert ex["status"] == "unknown" and "/opt/conda/bin" in ex["reason"]
+    assert ex["packages"][0]["install"] == "apt-get install jq"
 
 
 def test_apt_get_without_user_root(upstream, tmp_path):
@@ -139,16 +169,18 @@ def test_apt_get_without_user_root(upstream, tmp_path):
     assert "USER 1000" in root[0]["message"]
 
 
-def test_purge_then_use(upstream, tmp_path):
-    server, base = upstream
-    cat = write_catalog(tmp_path, base)
-    df = _user_file(
-        tmp_path,
-        "USER root\nRUN apt-get purge -y wget && \\\n    wget -q https://example.com/x\n",
+def test_purge_then_use(tools_chain, tmp_path):
+    df = tmp_path / "Dockerfile"
+    df.write_text(
+        "FROM example.test/tools:1\nUSER root\n"
+        "RUN apt-get update && apt-get install -y --no-install-recommends wget && \\\n"
+        "    wget -q https://example.com/x && \\\n"
+        "    apt-get purge -y --auto-remove wget && \\\n"
+        "    wget -q https://example.com/y\n"
     )
-    entry, _ = analyze_json("--catalog", cat, df, cache=tmp_path / "c")
+    entry, _ = analyze_json("--catalog", tools_chain, df, cache=tmp_path / "c")
     [f] = [f for f in entry["findings"] if f["rule"] == "AN6001"]
-    assert (f["line"], f["column"]) == (4, 5) and "removed" in f["message"]
+    assert (f["line"], f["column"]) == (6, 5) and "removed" in f["message"]
 
 
 def test_offline_makes_no_request_and_second_run_uses_cache(upstream, tmp_path):

@@ -61,7 +61,9 @@ unknown builder.
     log_name: str        # what the build log shows for this step: classic
                          # "Step 2/3 : RUN conda install kaggle"; BuildKit
                          # "[stage-0 2/3] RUN conda install kaggle" (BuildKit omits the stage
-                         # name when the file has a single stage: "[2/3] RUN ...")
+                         # name when the file has a single stage: "[2/3] RUN ..."; a FROM
+                         # shows the normalised reference, to which BuildKit may add a digest;
+                         # RUN/COPY/WORKDIR show ARG/ENV values substituted, as BuildKit does)
     prediction: str      # "hit" | "miss" | "unknown" (only when an input cannot be known,
                          # e.g. ADD <url> without network: reason starts "unknown: remote content")
     reason: str          # plain words: "first build: no previous build known",
@@ -69,6 +71,8 @@ unknown builder.
                          # "build arg PYTHON_VERSION changed", "ENV changed above",
                          # "base image digest changed", "an earlier step missed: step 3", "--no-cache"
                          # For a hit: "unchanged" (maybe followed by a caveat after "; ").
+                         # Classic ARGs before the first FROM: "hit", nothing is cached
+                         # ("no build step: ..."); FROM: "hit" unless the base changed
     key: str             # hex digest of the step's cache key as modelled (stable across runs)
     actual: str | None   # None from plan(); "hit"/"miss" once a real build filled it in
 
@@ -85,9 +89,13 @@ expansion: image id}`` when the caller knows them (else looked up via the daemon
 Records live in ``cache_root(cache_dir)/builds/<hex>.json``, keyed by Dockerfile path,
 context, target, builder and build args, written atomically (temp file + rename).
 
+The CLI goes through ``analyzer.cache.cli_plan.attach_plans`` (``--plan``/``--record``);
+the environment variable ``ANALYZE_DOCKER`` names the docker CLI for daemon look-ups
+(``none`` turns them off).
+
 Modules: ``context.py`` (build context selection and hashing), ``keys.py`` (what goes into a
 step's key, per builder), ``predict.py`` (prediction), ``records.py`` (build records),
-``daemon.py`` (optional look-ups through the docker CLI).
+``daemon.py`` (optional look-ups through the docker CLI), ``cli_plan.py`` (the CLI's use).
 """
 
 from __future__ import annotations

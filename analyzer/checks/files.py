@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from . import Hit, check
 
 
@@ -33,3 +35,33 @@ def basename_of(cmd) -> str:
 def parse_error(ctx):
     """Parse errors are reported by the engine before any check runs: a parsed file has none."""
     return ()
+
+
+_INLINE_IGNORE = re.compile(r"^\s*(?P<tool>hadolint|analyze)\s+ignore\s*=", re.IGNORECASE)
+
+
+@check("AN0003")
+def inline_ignore_pragma(ctx):
+    from ..model import Position
+
+    for comment in ctx.df.comments:
+        m = _INLINE_IGNORE.match(comment.text)
+        if not m:
+            continue
+        end = comment.column + 1 + len(comment.text.rstrip())
+        yield Hit(
+            Position(comment.line, comment.column, comment.line, end),
+            f"inline '# {m.group('tool')} ignore=' pragma: the exception is hidden next to the code; "
+            "fix the finding, or record the exception in the configuration",
+        )
+
+
+@check("AN3061")
+def instruction_before_from(ctx):
+    for ins in ctx.df.global_args:
+        if ins.keyword == "ARG":
+            continue
+        yield Hit(
+            ins.position,
+            f"{ins.keyword} before the first FROM: only ARG may come before FROM (the build fails on it)",
+        )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Optional
 
 from ..model import Position
+from ..shell import basename
 from . import Hit, check, command_span
 
 _APT_OPTS_WITH_VALUE = {"-o", "-c", "-t", "--option", "--config-file", "--target-release", "--default-release"}
@@ -139,40 +140,51 @@ def _env_values(ctx, run) -> dict:
         return {}
 
 
-def expand_argv(ctx, run, cmd, env: Optional[dict] = None) -> list[Word]:
+def expand_argv(ctx, run, cmd) -> list[Word]:
     """``cmd.argv[1:]`` with ENV/ARG values substituted and the results split into words.
 
     A word whose value the Dockerfile does not determine (an unset variable, a command
     substitution, a positional parameter) is kept as written with ``known=False``. Words of
     an exec-form RUN reach the program untouched: no shell substitutes anything there.
     """
+    cache = ctx.__dict__.setdefault("_package_words", {})
+    words = cache.get(id(cmd))
+    if words is None:
+        words = cache[id(cmd)] = tuple(_expand_argv(ctx, run, cmd))
+    return list(words)
+
+
+def _expand_argv(ctx, run, cmd):
     from ..expand import expand
 
+    env = None
+    seq = 0
     positions = cmd.arg_positions
     exec_form = bool(cmd.extras.get("exec_form"))
     out: list[Word] = []
     for i in range(1, len(cmd.argv)):
         raw = cmd.argv[i]
         pos = positions[i] if i < len(positions) else cmd.position
+        pieces = None
         if exec_form or ("$" not in raw and "`" not in raw):
-            out.append(Word(raw, pos, i))
-            continue
-        if "$(" in raw or "`" in raw:
-            out.append(Word(raw, pos, i, raw, known=False))
-            continue
-        if env is None:
-            env = _env_values(ctx, run)
-        try:
-            exp = expand(raw, env, "\\")
-        except Exception:
-            out.append(Word(raw, pos, i, raw, known=False))
-            continue
-        if exp.missing:
-            out.append(Word(raw, pos, i, raw, known=False))
-            continue
-        for piece in exp.value.split():
-            out.append(Word(piece, pos, i, raw))
-    return [replace(w, seq=k) for k, w in enumerate(out)]
+            pieces = [(raw, "", True)]
+        elif "$(" in raw or "`" in raw:
+            pieces = [(raw, raw, False)]
+        else:
+            if env is None:
+                env = _env_values(ctx, run)
+            try:
+                exp = expand(raw, env, "\\")
+            except Exception:
+                exp = None
+            if exp is None or exp.missing:
+                pieces = [(raw, raw, False)]
+            else:
+                pieces = [(piece, raw, True) for piece in exp.value.split()]
+        for text, source, known in pieces:
+            out.append(Word(text, pos, i, source, known, seq))
+            seq += 1
+    return out
 
 
 @dataclass
@@ -182,6 +194,7 @@ class Args:
     options: list  # [(Word, Optional[Word])]
     operands: list  # [Word]
     end_of_options: bool = False  # a "--" was given
+    takes_value: frozenset = frozenset()
 
     def action(self) -> str:
         return self.operands[0].text if self.operands else ""
@@ -199,8 +212,12 @@ class Args:
             t = opt.text
             if any(t == n or t.startswith(n + "=") for n in longs):
                 return True
-            if shorts and t.startswith("-") and not t.startswith("--") and any(c in shorts for c in t[1:]):
-                return True
+            if shorts and t.startswith("-") and not t.startswith("--"):
+                for c in t[1:]:
+                    if c in shorts:
+                        return True
+                    if "-" + c in self.takes_value:
+                        break  # the rest of the word is this option's value (-rrequirements.txt)
         return False
 
     def values(self, *names: str) -> list[str]:
@@ -230,7 +247,7 @@ def parse_args(words: list[Word], takes_value=frozenset()) -> Args:
         t = w.text
         if t == "--" and w.known:
             operands.extend(words[i + 1 :])
-            return Args(options, operands, True)
+            return Args(options, operands, True, frozenset(takes_value))
         if t.startswith("-") and len(t) > 1:
             if t in takes_value and i + 1 < n:
                 options.append((w, words[i + 1]))
@@ -241,7 +258,7 @@ def parse_args(words: list[Word], takes_value=frozenset()) -> Args:
             continue
         operands.append(w)
         i += 1
-    return Args(options, operands)
+    return Args(options, operands, False, frozenset(takes_value))
 
 
 def _runs_with_commands(ctx):
@@ -256,8 +273,6 @@ def _runs_with_commands(ctx):
 
 
 def _name(cmd) -> str:
-    from ..shell import basename
-
     return basename(cmd.name) if not cmd.dynamic else cmd.extras.get("static_basename", "")
 
 
@@ -394,6 +409,14 @@ def _stages_kept(ctx) -> set:
     return kept
 
 
+def _kept(ctx, run, kept: set) -> bool:
+    """True for an ONBUILD trigger or a RUN in one of the ``kept`` stages."""
+    ins = run.instruction
+    if 0 <= ins.index < len(ctx.df.instructions) and ctx.df.instructions[ins.index].keyword == "ONBUILD":
+        return True
+    return ins.stage in kept
+
+
 @check("AN3009")
 def apt_lists_left(ctx):
     lists = ("/var/lib/apt/lists",)
@@ -407,9 +430,7 @@ def apt_lists_left(ctx):
         return _name(cmd) in ("apt-get", "apt") and parse_args(expand_argv(ctx, run, cmd), _APT_VALUE).action() == "dist-clean"
 
     for run, cmd in _missing_cleanup(ctx, is_update, is_clean, lists):
-        ins = run.instruction
-        trigger = 0 <= ins.index < len(ctx.df.instructions) and ctx.df.instructions[ins.index].keyword == "ONBUILD"
-        if not trigger and ins.stage not in kept:
+        if not _kept(ctx, run, kept):
             continue
         yield Hit(
             command_span(cmd),
@@ -599,7 +620,10 @@ def yarn_cache_left(ctx):
         folder = _env_values(ctx, run).get("YARN_CACHE_FOLDER")
         return _YARN_CACHE + ((folder,) if folder else ())
 
+    kept = _stages_kept(ctx)
     for run, cmd in _missing_cleanup(ctx, is_install, is_clean, dirs):
+        if not _kept(ctx, run, kept):
+            continue
         yield Hit(command_span(cmd), "yarn install leaves its package cache in the layer: run yarn cache clean in the same RUN")
 
 
@@ -680,6 +704,8 @@ _RPM_VALUE = frozenset(
      "--advisory", "--advisories", "--bz", "--cve", "--sec-severity", "--secseverity", "--use-host-config"}
 )
 _RPM_INSTALL = frozenset({"install", "groupinstall", "localinstall"})
+# commands that download packages into the cache
+_RPM_DOWNLOADS = frozenset({"reinstall", "upgrade", "update", "downgrade", "distro-sync"})
 _DNF = ("dnf", "dnf5", "microdnf")
 _RPM_VERSION_CHARS = re.compile(r"[A-Za-z0-9.~^_:+*]+$")
 
@@ -707,8 +733,8 @@ def _rpm_pinned(spec: str, module: bool) -> bool:
         return ":" in spec  # name:stream
     if spec.startswith("@"):
         return True  # a group or environment: nothing to pin
-    if spec.endswith(".rpm") or "/" in spec:
-        return True  # a package file, URL or file path
+    if spec.endswith(".rpm"):
+        return True  # a package file (path or URL)
     parts = spec.split("-")
     if len(parts) < 2:
         return False
@@ -735,7 +761,10 @@ def _rpm_missing_yes(ctx, names):
 
 def _rpm_cleanup(ctx, names, clean_tools, directories):
     def is_install(run, cmd):
-        return _name(cmd) in names and bool(_rpm_install(parse_args(expand_argv(ctx, run, cmd), _RPM_VALUE)))
+        if _name(cmd) not in names:
+            return False
+        args = parse_args(expand_argv(ctx, run, cmd), _RPM_VALUE)
+        return bool(_rpm_install(args)) or args.action() in _RPM_DOWNLOADS
 
     def is_clean(run, cmd):
         if _name(cmd) not in clean_tools:
@@ -787,17 +816,27 @@ def dnf_unpinned(ctx):
 
 # -- zypper ---------------------------------------------------------------------------
 
-_ZYPPER_VALUE = frozenset(
+# zypper's global options (before the command) and command options differ: -D is
+# --reposd-dir DIR before the command and --dry-run after it, -n --non-interactive / --name
+_ZYPPER_GLOBAL_VALUE = frozenset(
     {"-R", "--root", "-D", "--reposd-dir", "-C", "--cache-dir", "--raw-cache-dir", "--solv-cache-dir",
-     "--pkg-cache-dir", "-c", "--config", "--userdata", "-t", "--type", "-r", "--repo", "--from",
-     "--download"}
+     "--pkg-cache-dir", "-c", "--config", "--userdata", "-p", "--plus-repo", "--plus-content"}
 )
+_ZYPPER_VALUE = frozenset({"-t", "--type", "-r", "--repo", "--from", "--download"})
 _ZYPPER_INSTALL = frozenset({"install", "in"})
 _ZYPPER_PROMPTS = frozenset({"install", "in", "remove", "rm", "source-install", "si", "patch"})
 
 
 def _zypper_args(ctx, run, cmd) -> Args:
-    return parse_args(expand_argv(ctx, run, cmd), _ZYPPER_VALUE)
+    words = expand_argv(ctx, run, cmd)
+    head = parse_args(words, _ZYPPER_GLOBAL_VALUE)
+    if not head.operands:
+        return head
+    action = head.operands[0]
+    k = words.index(action)
+    options = [o for o in head.options if o[0].seq < action.seq]
+    tail = parse_args(words[k + 1 :], _ZYPPER_VALUE)
+    return Args(options + tail.options, [action] + tail.operands, tail.end_of_options, _ZYPPER_VALUE)
 
 
 @check("AN3034")

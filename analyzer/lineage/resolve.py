@@ -18,6 +18,13 @@ from ..images import ImageRef, InvalidReference, is_scratch, looks_dynamic, pars
 from ..model import AnalyzerError, Dockerfile, Stage
 
 MAX_DEPTH = 25
+# words of a FetchError that mean the host did not answer at all
+_UNREACHABLE = (
+    "timed out", "could not connect", "cannot resolve", "name or service not known",
+    "temporary failure in name resolution", "connection refused", "network is unreachable",
+    "no route to host", "failed to resolve", "nodename nor servname", "connection reset",
+    "max retries exceeded", "no address associated",
+)
 
 
 @dataclass
@@ -36,14 +43,25 @@ class ImageDef:
     note: str = ""  # e.g. "built-in knowledge as of 2025-06"
     errors: list = field(default_factory=list)
     from_cache: bool = False
+    parent_display: Optional[str] = None  # the parent's display name once resolved
 
     def as_json(self) -> dict:
-        out = {"image": self.image, "source": self.source, "parent": self.parent, "kind": self.kind}
+        parent = self.parent_display if self.parent_display is not None else self.parent
+        out = {"image": self.image, "source": self.source, "parent": parent, "kind": self.kind}
         if self.note:
             out["note"] = self.note
         if self.errors:
             out["errors"] = list(self.errors)
         return out
+
+
+def _skipped_error():
+    from .fetch import FetchError
+
+    class _SkippedFetch(FetchError):
+        """A request not sent because its host failed earlier in this run."""
+
+    return _SkippedFetch
 
 
 def display_name(ref: ImageRef) -> str:
@@ -82,6 +100,26 @@ class Resolver:
         self.platform = platform
         self.log = log if log is not None else []
         self._memo: dict[str, list[ImageDef]] = {}
+        self._down: dict[str, str] = {}  # host -> why it is not tried again in this run
+
+    def _get(self, location: str, expect: str):
+        """Fetch through the fetcher, skipping hosts that already failed to answer: one
+        unreachable host (no network, a dead server) costs one time-out per run, not one
+        per image."""
+        from urllib.parse import urlsplit
+
+        from .fetch import FetchError
+
+        host = urlsplit(location).netloc if "://" in location else ""
+        if host and host in self._down:
+            raise SkippedFetch(f"GET {location}: skipped ({host} did not answer earlier: {self._down[host]})")
+        try:
+            return self.fetcher.get_text(location, expect=expect)
+        except FetchError as exc:
+            text = str(exc).lower()
+            if host and any(w in text for w in _UNREACHABLE):
+                self._down[host] = str(exc).split(": ", 1)[-1]
+            raise
 
     # -- public --------------------------------------------------------------------
     def chain(self, image: str) -> list[ImageDef]:
@@ -102,6 +140,8 @@ class Resolver:
                     out[-1].parent = None
                 break
             visited.append(key)
+            if out:
+                out[-1].parent_display = d.image
             out.append(d)
             current = d.parent
         return out
@@ -165,7 +205,9 @@ class Resolver:
 
         for location in entry.locations(ref):
             try:
-                fetched = self.fetcher.get_text(location, expect="dockerfile")
+                fetched = self._get(location, "dockerfile")
+            except SkippedFetch:
+                continue
             except FetchError as exc:
                 errors.append(str(exc))
                 continue
@@ -182,7 +224,9 @@ class Resolver:
         repo = ref.path.split("/", 1)[1]
         url = MANIFEST_URL.format(name=repo)
         try:
-            manifest = self.fetcher.get_text(url, expect="text")
+            manifest = self._get(url, "text")
+        except SkippedFetch:
+            return None
         except FetchError as exc:
             errors.append(str(exc))
             return None
@@ -193,7 +237,9 @@ class Resolver:
             errors.append(f"{url}: no tag {ref.tag or 'latest'}")
             return None
         try:
-            fetched = self.fetcher.get_text(build.dockerfile_url, expect="dockerfile")
+            fetched = self._get(build.dockerfile_url, "dockerfile")
+        except SkippedFetch:
+            return None
         except FetchError as exc:
             errors.append(str(exc))
             return None
@@ -219,6 +265,9 @@ class Resolver:
         if unresolved and base is not None:
             errors.append(f"{source}: FROM {base} does not resolve")
         return ImageDef(name, "dockerfile", source, parent, ref=ref, dockerfile=df, stages=stages, build_args=build_args, errors=errors)
+
+
+SkippedFetch = _skipped_error()
 
 
 def _known_note(known) -> str:

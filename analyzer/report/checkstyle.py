@@ -3,14 +3,16 @@
 ``<checkstyle version="4.3"><file name="PATH"><error line column severity message
 source/></file></checkstyle>``: one ``file`` element per analysed file (also those with no
 findings), ``source`` is the rule id. Severities: error, warning, info (our info and
-style). Characters XML 1.0 cannot carry (most control characters, lone surrogates) are
-removed; tabs and line breaks in attributes are written as character references so that
+style). Characters XML 1.0 cannot carry (most control characters) are removed, bytes of
+an undecodable file name become U+FFFD; tabs and line breaks in attributes are written as character references so that
 they survive attribute normalisation.
 """
 
 from __future__ import annotations
 
 import re
+
+from .paths import clean
 
 SEVERITIES = {"error": "error", "warning": "warning", "info": "info", "style": "info"}
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -19,7 +21,7 @@ _TO_ESCAPE = re.compile("[&<>\"'\t\n\r]")
 
 
 def attr(value) -> str:
-    text = _NOT_XML.sub("", str(value))
+    text = _NOT_XML.sub("", clean(str(value)))
     return _TO_ESCAPE.sub(lambda m: _ESCAPES[m.group()], text)
 
 

@@ -14,7 +14,7 @@ from typing import Optional
 from .paths import clean, repo_root, report_path
 
 COMMANDS = {"error": "error", "warning": "warning", "info": "notice", "style": "notice"}
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def escape_data(text: str) -> str:

@@ -14,14 +14,14 @@ import json
 from collections import Counter
 from typing import Optional
 
-from .paths import clean, repo_root, report_path
+from .paths import clean, repo_root, report_path, to_bytes
 
 SEVERITIES = {"error": "critical", "warning": "major", "info": "minor", "style": "info"}
 BLOCKERS = {"AN0001"}
 
 
 def _fingerprint(*parts) -> str:
-    return hashlib.sha256("\0".join(map(str, parts)).encode("utf-8", "surrogateescape")).hexdigest()
+    return hashlib.sha256(to_bytes("\0".join(map(str, parts)))).hexdigest()
 
 
 def code_quality(results, *, root: Optional[str] = None) -> list[dict]:

@@ -10,6 +10,13 @@ from urllib.parse import quote
 
 STDIN = "<stdin>"
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_NOT_ESCAPED_BYTE = re.compile("[\ud800-\udc7f\udd00-\udfff]")
+
+
+def to_bytes(text: str) -> bytes:
+    """UTF-8, with the bytes an undecodable name was made of (``surrogateescape``) restored
+    and any other lone surrogate as U+FFFD."""
+    return _NOT_ESCAPED_BYTE.sub("\ufffd", text).encode("utf-8", "surrogateescape")
 
 
 def clean(text: str) -> str:
@@ -60,9 +67,8 @@ def artifact_uri(path: str, root: str) -> str:
         return quote(path, safe="")
     rel = relative_path(path, root)
     if rel is not None:
-        return quote(rel, safe="/", errors="surrogateescape")
-    absolute = os.path.abspath(path)
-    try:
-        return Path(absolute).as_uri()
-    except ValueError:  # pragma: no cover - abspath is always absolute
-        return quote(absolute.replace(os.sep, "/"), safe="/", errors="surrogateescape")
+        return quote(to_bytes(rel), safe="/")
+    absolute = os.path.abspath(path).replace(os.sep, "/")
+    if not absolute.startswith("/"):  # C:/dir on Windows
+        absolute = "/" + absolute
+    return "file://" + quote(to_bytes(absolute), safe="/:")

@@ -15,7 +15,7 @@ import json
 from collections import Counter
 from typing import Optional
 
-from .paths import artifact_uri, clean, repo_root
+from .paths import artifact_uri, clean, repo_root, to_bytes
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://github.com/dockerfile-analyzer/dockerfile-analyzer"
@@ -76,7 +76,7 @@ def _region(f) -> dict:
 
 
 def _fingerprint(*parts) -> str:
-    digest = hashlib.sha256("\0".join(map(str, parts)).encode("utf-8", "surrogateescape"))
+    digest = hashlib.sha256(to_bytes("\0".join(map(str, parts))))
     return digest.hexdigest()[:32]
 
 

@@ -3,18 +3,25 @@ colored with rich on a terminal unless NO_COLOR is set."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from ..model import SEVERITIES
 from .paths import clean
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan", "style": "magenta"}
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _printable(text: str) -> str:
+    """One line, no terminal escapes: control characters (not tabs) as ``\\n``, ``\\xNN``."""
+    return _CONTROL.sub(lambda m: {"\n": "\\n", "\r": "\\r"}.get(m.group(), f"\\x{ord(m.group()):02x}"), clean(text))
 
 
 def _line(f, color: bool) -> str:
     aliases = f" ({', '.join(f.aliases)})" if f.aliases else ""
-    location = clean(f"{f.path}:{f.line}:{f.column}:")
-    message = clean(f.message)
+    location = _printable(f"{f.path}:{f.line}:{f.column}:")
+    message = _printable(f.message)
     if not color:
         return f"{location} {f.severity} {f.rule}{aliases} {message}"
     from rich.markup import escape

@@ -1,0 +1,363 @@
+"""Analysing many files: the per-file work, a process pool for large batches, and the
+command's fast entry point.
+
+:func:`lint_inputs` runs :class:`FileAnalyzer` on every input, in order. From
+``POOL_THRESHOLD`` files on, and with more than one CPU available, the files are spread over
+a pool of worker processes (one per CPU, ``ANALYZE_JOBS`` sets the number; ``1`` turns the
+pool off); results come back in input order, so the output is the same either way.
+
+:func:`main` is the ``analyze`` console entry point. The command line is parsed by typer
+in :mod:`analyzer.cli`, whose import costs more than linting a small file; a plain
+``analyze [--format F] [--config C] [--select ID] ... PATH ...`` is recognised here and run
+through the same functions without loading typer. Anything else goes to
+:func:`analyzer.cli.main`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator, Optional
+
+from .model import AnalyzerError
+
+POOL_THRESHOLD = 64  # files; below this the pool costs more than it saves
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """What the command line says about analysing each file (picklable, for workers)."""
+
+    config: Optional[str] = None  # --config FILE (else discovered per file)
+    ignore: tuple[str, ...] = ()  # --ignore ids or aliases
+    select: tuple[str, ...] = ()  # --select ids or aliases (replaces preset and config)
+    preset: Optional[str] = None  # --preset
+    build_args: tuple[tuple[str, str], ...] = ()
+    failure_threshold: Optional[str] = None
+    target: Optional[str] = None
+    explain: Optional[str] = None
+    catalogs: tuple[str, ...] = ()  # --catalog files
+    offline: bool = False
+    lineage: bool = True  # False with --no-lineage
+    cache_dir: Optional[str] = None
+    platform: str = "linux/amd64"
+    jobs: Optional[int] = None  # None: ANALYZE_JOBS, else the CPUs available
+    verbose: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One input's result, as a worker sends it back."""
+
+    result: object  # report.FileResult
+    threshold: str = "info"
+    error: Optional[str] = None  # "PATH: message" for a file that could not be read
+    notes: tuple[str, ...] = ()
+    fatal: Optional[str] = None  # an error that stops the run (a bad discovered config)
+
+
+@dataclass
+class Batch:
+    results: list = field(default_factory=list)
+    had_error: bool = False
+    failing: bool = False  # a finding at or above its file's failure threshold
+    notes: list = field(default_factory=list)  # lineage notes, each once
+    resolvers: dict = field(default_factory=dict)  # lineage resolvers of this process
+    jobs: int = 1
+
+
+def _lineage_available() -> bool:  # TEMP-LINEAGE-GUARD
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) for m in ("analyzer.effects", "analyzer.knowledge.roots", "analyzer.lineage.fetch"))
+
+
+class FileAnalyzer:
+    """Analyses one input at a time; keeps what files share (catalog, configs, resolvers)."""
+
+    def __init__(self, settings: RunSettings):
+        from .config import Discovery, load
+        from .rules import load_catalog
+
+        self.settings = settings
+        self.catalog = load_catalog()
+        self.explicit = load(Path(settings.config)) if settings.config is not None else None
+        self.discovery = Discovery()
+        self.resolvers: dict = {}
+        self._options: dict = {}
+        self._lineage = settings.lineage and _lineage_available()
+
+    def _options_for(self, item: str):
+        from .config import lint_options
+
+        s = self.settings
+        cfg = self.explicit if self.explicit is not None else self.discovery.config_for(item if item != "-" else None)
+        matched = tuple(i for i, rule in enumerate(cfg.per_path) if item != "-" and rule.matches(item))
+        key = (id(cfg), matched)
+        if key not in self._options:
+            options = lint_options(cfg, self.catalog, s.ignore, s.build_args, preset=s.preset, select=s.select or None, path=item)
+            self._options[key] = (cfg, options)
+        cfg, options = self._options[key]
+        return cfg, options, s.failure_threshold or cfg.failure_threshold or "info"
+
+    def __call__(self, item: str) -> Outcome:
+        from .files import read_input
+        from .model import ParseError
+        from .report import FileResult
+        from .rules import lint, parse_error_finding
+
+        s = self.settings
+        try:
+            cfg, options, threshold = self._options_for(item)
+        except AnalyzerError as exc:
+            return Outcome(FileResult(item), fatal=str(exc))
+        shown = "<stdin>" if item == "-" else item
+        try:
+            df = read_input(item, shown)
+        except ParseError as exc:
+            return Outcome(FileResult(shown, (parse_error_finding(exc, shown),)), threshold)
+        except AnalyzerError as exc:
+            return Outcome(FileResult(shown, (), error=str(exc)), threshold, error=f"{shown}: {exc}")
+        lineage = None
+        extra: dict = {}
+        notes: tuple = ()
+        if self._lineage:
+            from .lineage.session import analyze_file, make_resolver
+
+            catalogs = s.catalogs + ((cfg.catalog,) if cfg.catalog else ())
+            if catalogs not in self.resolvers:
+                self.resolvers[catalogs] = make_resolver(cache_dir=s.cache_dir, offline=s.offline, catalogs=catalogs, platform=s.platform)
+            lineage = analyze_file(df, self.resolvers[catalogs], build_args=dict(s.build_args), target=s.target, platform=s.platform)
+            extra["lineage"] = lineage.lineage_json()
+            if s.explain:
+                extra["explain"] = lineage.explain(s.explain)
+            notes = tuple(lineage.errors())
+        findings = lint(df, options, self.catalog, lineage)
+        return Outcome(FileResult(shown, tuple(findings), extra=extra), threshold, notes=notes)
+
+
+# --- the pool ---------------------------------------------------------------------------
+
+_WORKER: Optional[FileAnalyzer] = None
+
+
+def _init_worker(settings: RunSettings) -> None:
+    import signal
+
+    global _WORKER
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
+    _WORKER = FileAnalyzer(settings)
+
+
+def _work(item: str) -> Outcome:
+    assert _WORKER is not None
+    return _WORKER(item)
+
+
+def available_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
+def choose_jobs(n_files: int, requested: Optional[int] = None) -> int:
+    """How many worker processes to use for ``n_files`` (1 means: no pool)."""
+    if requested is None:
+        env = os.environ.get("ANALYZE_JOBS", "").strip()
+        if env:
+            try:
+                requested = int(env)
+            except ValueError:
+                raise AnalyzerError(f"ANALYZE_JOBS={env!r}: expected a number of processes") from None
+    if requested is not None:
+        return max(1, min(requested, n_files))
+    if n_files < POOL_THRESHOLD:
+        return 1
+    return max(1, min(available_cpus(), n_files // (POOL_THRESHOLD // 2)))
+
+
+def _pool_context():
+    import multiprocessing
+    import threading
+
+    # fork shares the loaded catalog and modules for free; it is only safe while this
+    # process runs one thread and has not started the Go runtime of the dockerfile parser
+    # (a forked child of a Go process can hang in it)
+    if (
+        sys.platform.startswith("linux")
+        and "dockerfile" not in sys.modules
+        and threading.active_count() == 1
+        and "fork" in multiprocessing.get_all_start_methods()
+    ):
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def _parallel(inputs: list[str], settings: RunSettings, jobs: int) -> Iterator[Outcome]:
+    from concurrent.futures import ProcessPoolExecutor
+
+    chunk = max(1, min(64, len(inputs) // (jobs * 8) or 1))
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context(), initializer=_init_worker, initargs=(settings,))
+    try:
+        yield from pool.map(_work, inputs, chunksize=chunk)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def lint_inputs(inputs: list[str], settings: RunSettings, *, err=None) -> Batch:
+    """Analyse every input in order; unreadable files are reported on ``err`` (stderr) as
+    they come, as ``analyze: error: PATH: message``."""
+    from .rules import at_or_above
+
+    err = err or sys.stderr
+    analyzer = FileAnalyzer(settings)  # a bad --config fails here, before any work
+    jobs = 1 if ("-" in inputs or settings.verbose) else choose_jobs(len(inputs), settings.jobs)
+    batch = Batch(jobs=jobs)
+    outcomes: Iterable[Outcome] = map(analyzer, inputs) if jobs == 1 else _parallel(inputs, settings, jobs)
+    try:
+        for outcome in outcomes:
+            if outcome.fatal is not None:
+                raise AnalyzerError(outcome.fatal)
+            if outcome.error is not None:
+                err.write(f"analyze: error: {outcome.error}\n")
+                err.flush()
+                batch.had_error = True
+            batch.results.append(outcome.result)
+            batch.notes.extend(n for n in outcome.notes if n not in batch.notes)
+            if not batch.failing and at_or_above(outcome.result.findings, outcome.threshold):
+                batch.failing = True
+    finally:
+        close = getattr(outcomes, "close", None)
+        if close is not None:
+            close()
+    batch.resolvers = analyzer.resolvers
+    return batch
+
+
+# --- the fast entry point -------------------------------------------------------------------
+
+_VALUE_OPTIONS = {
+    "--format": "format", "-f": "format",
+    "--output": "output", "-o": "output",
+    "--config": "config", "-c": "config",
+    "--ignore": "ignore",
+    "--select": "select",
+    "--preset": "preset",
+    "--failure-threshold": "failure_threshold", "-t": "failure_threshold",
+}
+_FLAGS = {"--exit-zero": "exit_zero", "--offline": "offline", "--no-lineage": "no_lineage"}
+_REPEATED = {"ignore", "select"}
+
+
+def fast_arguments(argv: list[str]) -> Optional[dict]:
+    """The options of a plain lint invocation, or None when typer must parse ``argv``."""
+    from .config import PRESETS, THRESHOLDS
+    from .report import FORMATS
+
+    opts: dict = {"paths": [], "ignore": [], "select": []}
+    i = 0
+    while i < len(argv):
+        word = argv[i]
+        if word == "-" or not word.startswith("-"):
+            opts["paths"].append(word)
+            i += 1
+            continue
+        name, eq, value = word.partition("=")
+        if name in _FLAGS and not eq:
+            opts[_FLAGS[name]] = True
+            i += 1
+            continue
+        if name not in _VALUE_OPTIONS or (eq and not name.startswith("--")):
+            return None
+        if not eq:
+            if i + 1 >= len(argv):
+                return None
+            value = argv[i + 1]
+            i += 2
+        else:
+            i += 1
+        key = _VALUE_OPTIONS[name]
+        if key in _REPEATED:
+            opts[key].append(value)
+        else:
+            opts[key] = value
+    if opts.get("format", "text") not in FORMATS:
+        return None
+    if opts.get("failure_threshold", "info") not in THRESHOLDS:
+        return None
+    if opts.get("preset", "all") not in PRESETS:
+        return None
+    return opts
+
+
+def _id_tokens(values) -> tuple[str, ...]:
+    return tuple(t.strip() for item in values for t in item.split(",") if t.strip())
+
+
+def run_fast(opts: dict) -> int:
+    from . import __version__
+    from .files import discover_inputs
+    from .report import render, resolve_format
+
+    fmt = resolve_format(opts.get("format", "text"))
+    output = opts.get("output")
+    inputs = discover_inputs(opts["paths"] or ["Dockerfile"])
+    settings = RunSettings(
+        config=opts.get("config"),
+        ignore=_id_tokens(opts["ignore"]),
+        select=_id_tokens(opts["select"]),
+        preset=opts.get("preset"),
+        failure_threshold=opts.get("failure_threshold"),
+        offline=bool(opts.get("offline")),
+        lineage=not opts.get("no_lineage"),
+    )
+    batch = lint_inputs(inputs, settings)
+    for note in batch.notes:
+        sys.stderr.write(f"analyze: note: {note}\n")
+    color = output is None and fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    text = render(batch.results, fmt, color=color, version=__version__)
+    if output is not None:
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise AnalyzerError(f"cannot write {output}: {exc.strerror or exc}") from None
+    elif color:
+        from rich.console import Console
+
+        Console(highlight=False, soft_wrap=True).print(text, end="")
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    if batch.had_error:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if batch.failing and not opts.get("exit_zero") else EXIT_OK
+
+
+def main() -> None:
+    """Console entry point: the fast path for plain lint runs, typer for the rest."""
+    opts = None
+    if os.environ.get("ANALYZE_NO_FAST_PATH", "") in ("", "0"):
+        opts = fast_arguments(sys.argv[1:])
+    if opts is None:
+        from .cli import main as typer_main
+
+        typer_main()
+        return
+    try:
+        rc = run_fast(opts)
+    except KeyboardInterrupt:
+        sys.stderr.write("analyze: interrupted\n")
+        sys.exit(130)
+    except AnalyzerError as exc:
+        sys.stderr.write(f"analyze: error: {exc}\n")
+        sys.exit(EXIT_ERROR)
+    except BrokenPipeError:
+        sys.exit(EXIT_ERROR)
+    except Exception as exc:  # anything unexpected: one line, as the typer path does
+        sys.stderr.write(f"analyze: internal error: {type(exc).__name__}: {exc}\n")
+        sys.exit(EXIT_ERROR)
+    sys.exit(rc)

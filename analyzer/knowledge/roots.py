@@ -1,0 +1,209 @@
+"""What the root images contain: debian, ubuntu, alpine, busybox, scratch.
+
+A root image has no Dockerfile parent (debian and ubuntu import a root filesystem, alpine
+is ``FROM scratch`` plus a minirootfs), so what it contains must come from knowledge. Each
+:class:`Root` lists the executables on the default PATH by full path and says where the
+list comes from, as of when, and whether it is complete: ``complete=False`` means a
+command that is not listed may still exist (absence is then unknown, not missing);
+``absent`` names commands known not to be there even so.
+
+:func:`root_for` accepts a familiar or normalised reference (``debian:bookworm-slim``,
+``docker.io/library/ubuntu:24.04``, ``alpine:3.20.3``...) and answers None for anything
+it does not know, including moving tags whose meaning it cannot pin down.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+__all__ = ["DEFAULT_PATH", "Root", "root_for", "ROOT_NAMES"]
+
+
+@dataclass(frozen=True)
+class Root:
+    name: str  # e.g. "debian:bookworm"
+    family: Optional[str]  # debian / ubuntu / alpine / busybox / None (scratch)
+    package_manager: Optional[str]  # apt / apk / None
+    paths: frozenset  # full paths of the executables on the default PATH
+    env_path: str
+    user: str
+    workdir: str
+    source: str
+    as_of: str
+    complete: bool
+    absent: frozenset = field(default_factory=frozenset)  # command names known to be missing
+    uncertain: frozenset = field(default_factory=frozenset)  # listed paths not confirmed
+    merged_usr: bool = False  # /bin -> usr/bin and /sbin -> usr/sbin
+
+    def has(self, command: str) -> Optional[bool]:
+        """True if ``command`` (a name or full path) is listed, False if it is known to be
+        missing, None if unknown."""
+        if "/" in command:
+            if command in self.paths:
+                return True
+        else:
+            dirs = [d for d in self.env_path.split(":") if d]
+            if any(f"{d.rstrip('/')}/{command}" in self.paths for d in dirs):
+                return True
+        name = command.rsplit("/", 1)[-1]
+        if self.complete or name in self.absent:
+            return False
+        return None
+
+    def which(self, name: str) -> Optional[str]:
+        """Full path ``name`` resolves to on the default PATH, if listed."""
+        for d in self.env_path.split(":"):
+            if d and f"{d.rstrip('/')}/{name}" in self.paths:
+                return f"{d.rstrip('/')}/{name}"
+        return None
+
+
+def _expand(dirs: dict, merged: bool) -> frozenset:
+    out = set()
+    for d, names in dirs.items():
+        for name in names.split():
+            out.add(f"{d}/{name}")
+            if merged and d in ("/usr/bin", "/usr/sbin"):
+                out.add(f"{d[4:]}/{name}")
+    return frozenset(out)
+
+
+def _merge(*tables: dict) -> dict:
+    out: dict = {}
+    for table in tables:
+        for d, names in table.items():
+            out[d] = out.get(d, "") + " " + names
+    return out
+
+
+_DEBIAN_SOURCE = (
+    "Debian {suite} minbase package set (debootstrap --variant=minbase {suite}, the variant "
+    "debuerreotype builds the debian images from), every executable in /usr/bin and /usr/sbin "
+    "of a real root built from deb.debian.org; -slim removes documentation only"
+)
+_UBUNTU_SOURCE = (
+    "package set of the ubuntu:22.04 image (its ubuntu-jammy-oci-amd64.manifest); executables "
+    "from the Debian bookworm file lists of the same packages, plus procps and sensible-utils"
+)
+_NOBLE_SOURCE = (
+    _UBUNTU_SOURCE + "; the 24.04 image is taken to have the 22.04 package set (its "
+    "procps, e2fsprogs, adduser and util-linux-extra commands are listed but not confirmed)"
+)
+_ALPINE_SOURCE = (
+    "Alpine minirootfs package set (alpine-baselayout, apk-tools, busybox with its applet "
+    "links, musl-utils, scanelf, ssl_client); busybox applets as Alpine configures them"
+)
+_BUSYBOX_SOURCE = (
+    "docker-library/busybox: busybox built from defconfig, every applet installed into /bin "
+    "(busybox --install /bin), /bin/getconf, /usr/bin/env; common applets only"
+)
+
+# name -> (family, package manager, builder, source, as_of, complete)
+_SPECS = {
+    "debian:bookworm": ("debian", "apt", "bookworm", _DEBIAN_SOURCE.format(suite="bookworm"), "2026-11-26", True),
+    "debian:trixie": ("debian", "apt", "trixie", _DEBIAN_SOURCE.format(suite="trixie"), "2026-11-26", True),
+    "ubuntu:22.04": ("ubuntu", "apt", "jammy", _UBUNTU_SOURCE, "2022-06", True),
+    "ubuntu:24.04": ("ubuntu", "apt", "noble", _NOBLE_SOURCE, "2026-11", True),
+    "alpine:3.19": ("alpine", "apk", "alpine", _ALPINE_SOURCE, "2026-11", True),
+    "alpine:3.20": ("alpine", "apk", "alpine", _ALPINE_SOURCE, "2026-11", True),
+    "alpine:3.21": ("alpine", "apk", "alpine", _ALPINE_SOURCE, "2026-11", True),
+    "busybox": ("busybox", None, "busybox", _BUSYBOX_SOURCE, "2026-11", False),
+    "scratch": (None, None, "scratch", "scratch is the empty image", "2026-11", True),
+}
+ROOT_NAMES = tuple(_SPECS)
+
+_cache: dict = {}
+
+
+def _build(name: str) -> Root:
+    from . import rootdata as data
+
+    family, manager, kind, source, as_of, complete = _SPECS[name]
+    absent: frozenset = frozenset()
+    uncertain: frozenset = frozenset()
+    merged = kind in ("bookworm", "trixie", "jammy", "noble")
+    if kind == "bookworm":
+        paths = _expand(data.DEBIAN_BOOKWORM, True)
+    elif kind == "trixie":
+        paths = _expand(data.DEBIAN_TRIXIE, True)
+    elif kind in ("jammy", "noble"):
+        paths = _expand(_merge(data.DEBIAN_BOOKWORM, data.UBUNTU_EXTRA), True)
+        if kind == "noble":
+            names = set(data.UBUNTU_NOBLE_UNCERTAIN.split())
+            uncertain = frozenset(p for p in paths if p.rsplit("/", 1)[-1] in names)
+    elif kind == "alpine":
+        paths = _expand(data.ALPINE, False)
+    elif kind == "busybox":
+        paths = _expand(data.BUSYBOX, False)
+        absent = frozenset(data.BUSYBOX_ABSENT.split())
+    else:
+        paths = frozenset()
+    return Root(
+        name=name, family=family, package_manager=manager, paths=paths, env_path=DEFAULT_PATH,
+        user="root", workdir="/", source=source, as_of=as_of, complete=complete, absent=absent,
+        uncertain=uncertain, merged_usr=merged,
+    )
+
+
+def _get(name: str) -> Root:
+    root = _cache.get(name)
+    if root is None:
+        root = _cache[name] = _build(name)
+    return root
+
+
+# Debian tags: codename or version, optional point release / date / -slim.
+_DEBIAN_TAG = re.compile(
+    r"^(?P<rel>bookworm|trixie|12|13|oldstable|stable)"
+    r"(?:\.\d+)?(?:-\d{8})?(?:-slim)?$"
+)
+_DEBIAN_REL = {"bookworm": "bookworm", "12": "bookworm", "oldstable": "bookworm",
+               "trixie": "trixie", "13": "trixie", "stable": "trixie", "latest": "trixie"}
+_UBUNTU_TAG = re.compile(r"^(?P<rel>22\.04|24\.04|jammy|noble)(?:\.\d+)?(?:-\d{8}(?:\.\d+)?)?$")
+_UBUNTU_REL = {"22.04": "ubuntu:22.04", "jammy": "ubuntu:22.04", "24.04": "ubuntu:24.04", "noble": "ubuntu:24.04"}
+_ALPINE_TAG = re.compile(r"^3\.(?P<minor>19|20|21)(?:\.\d+)?$")
+
+
+def _split(ref: str) -> Optional[tuple[str, Optional[str]]]:
+    """(repository, tag) of an official docker.io image, or None."""
+    from ..images import InvalidReference, is_scratch, parse_ref
+
+    text = ref.strip()
+    if is_scratch(text):
+        return ("scratch", None)
+    try:
+        parsed = parse_ref(text)
+    except InvalidReference:
+        return None
+    if parsed.domain != "docker.io" or not parsed.path.startswith("library/"):
+        return None
+    return (parsed.path[len("library/"):], parsed.tag)
+
+
+def root_for(image_ref: str) -> Optional[Root]:
+    """The known root for an image reference (familiar or normalised), or None."""
+    split = _split(image_ref)
+    if split is None:
+        return None
+    repo, tag = split
+    if repo == "scratch":
+        return _get("scratch")
+    if tag is None:  # digest only: which release is not known
+        return None
+    if repo == "debian":
+        m = _DEBIAN_TAG.match(tag)
+        rel = _DEBIAN_REL.get(m.group("rel")) if m else _DEBIAN_REL.get(tag) if tag == "latest" else None
+        return _get(f"debian:{rel}") if rel else None
+    if repo == "ubuntu":
+        m = _UBUNTU_TAG.match(tag)
+        return _get(_UBUNTU_REL[m.group("rel")]) if m else None
+    if repo == "alpine":
+        m = _ALPINE_TAG.match(tag)
+        return _get(f"alpine:3.{m.group('minor')}") if m else None
+    if repo == "busybox":
+        return _get("busybox")
+    return None
