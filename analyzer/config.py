@@ -146,6 +146,7 @@ class Discovery:
         self._loaded: dict[Path, Config] = {}
         self._user: Optional[Path] = None
         self._user_known = False
+        self._default = Config()
 
     def _find(self, directory: Path) -> Optional[Path]:
         walked = []
@@ -171,7 +172,7 @@ class Discovery:
     def config_for(self, start: Optional[str]) -> Config:
         found = self._find(_start_directory(start))
         if found is None:
-            return Config()
+            return self._default
         if found not in self._loaded:
             self._loaded[found] = load(found)
         return self._loaded[found]

@@ -1418,7 +1418,7 @@ def _download(ctx: _Ctx, name: str) -> list:
         if ctx.memory is not None and url:
             ctx.memory.downloads[path] = url
         if _bin_like(ctx, posixpath.dirname(path)):
-            out += _provide([path], f"{name} -o {path}", merged=ctx.merged())
+            out += _provide([path], f"{name} {'-o' if name == 'curl' else '-O'} {path}", merged=ctx.merged())
     return out
 
 
@@ -1449,6 +1449,10 @@ def _shell(ctx: _Ctx, name: str) -> list:
         opt = args[i]
         short = not opt.startswith("--")
         if short and "c" in opt[1:]:
+            script = args[i + 1] if i + 1 < len(args) else ""
+            if re.search(r"^\s*\$\(\s*(curl|wget)\b|^\s*`\s*(curl|wget)\b", script.strip("\"'")):
+                # sh -c "$(curl -fsSL URL)": a script nobody can read
+                return [_unknown(None, f"{name} {opt} {script}")]
             return []  # a script string: its commands are judged on their own
         if short and "s" in opt[1:]:
             stdin = True
@@ -1534,10 +1538,11 @@ def _installer(ctx: _Ctx, inst, args: list, source: str) -> list:
             directory = (ctx.home + default[1:]) if (default.startswith("~") and ctx.home) else None
             if directory is None:
                 return [_unknown(None, label)]
-        flags = " ".join(a for a in args if a.startswith("-"))
-        via = f"{label} {flags} {directory}".replace("  ", " ") if prefix else f"{label} (default prefix {directory})"
+        batch = _has(opts, "-b")
         if prefix:
-            via = f"{label} -b -p {directory}" if "-b" in flags or "b" in flags else f"{label} -p {directory}"
+            via = f"{label} {'-b ' if batch else ''}-p {directory}"
+        else:
+            via = f"{label} (default prefix {directory})"
         bindir = f"{directory}/bin"
         return _provide([f"{bindir}/{c}" for c in inst.commands], via) + [_unknown(bindir, via)]
     if kind == "rustup":

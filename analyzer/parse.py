@@ -231,7 +231,7 @@ def _attached_comments(start_line: int, comments_by_line: dict[int, Comment]) ->
     return tuple(reversed(out))
 
 
-def _instruction(cmd, lines: list[str], escape: str, index: int, comments: list[Comment], line_offset: int = 0) -> Instruction:
+def _instruction(cmd, lines: list[str], escape: str, index: int, comments: list[Comment], line_offset: int = 0, nested: bool = False) -> Instruction:
     start = cmd.start_line + line_offset
     end = cmd.end_line + line_offset
     logical, segments, last = logical_line(lines, start, escape)
@@ -259,7 +259,8 @@ def _instruction(cmd, lines: list[str], escape: str, index: int, comments: list[
         segments=tuple(segments),
         legacy_form=legacy,
     )
-    if keyword == "ONBUILD" and cmd.sub_cmd:
+    if keyword == "ONBUILD" and cmd.sub_cmd and not nested:
+        # `ONBUILD ONBUILD ...` is refused by Docker (rule AN3043); its trigger is not unpacked
         trigger = _trigger(ins, lines, escape, end)
         if trigger is not None:
             ins = replace(ins, trigger=trigger)
@@ -348,7 +349,7 @@ def _trigger(onbuild: Instruction, lines: list[str], escape: str, end: int) -> O
     if not cmds:
         return None
     offset = start - 1 - len(prefix)
-    sub = _instruction(cmds[0], lines, escape, onbuild.index, [], line_offset=offset)
+    sub = _instruction(cmds[0], lines, escape, onbuild.index, [], line_offset=offset, nested=True)
     # the trigger's own logical line starts after the ONBUILD keyword
     trig_logical, trig_segments, _ = _logical_from(lines, start, escape, col + len(kw))
     written = trig_logical.split(None, 1)[0] if trig_logical.strip() else sub.keyword

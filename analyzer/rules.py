@@ -126,6 +126,51 @@ def _presets(raw, path: Path) -> tuple[str, ...]:
     return PRESETS[lowest:]
 
 
+def _cached_rules(base: Path, paths: list) -> list:
+    """The parsed rule files, from ``<cache dir>/catalog-KEY.marshal`` when none of them
+    (nor this module) changed since it was written: parsing a hundred YAML files costs
+    more than linting a small Dockerfile. Any problem with the cache means parsing."""
+    import dataclasses
+    import hashlib
+    import marshal
+    import os
+
+    try:
+        from .cachedir import cache_root
+
+        stamps = [(p.name, st.st_mtime_ns, st.st_size) for p in (*paths, Path(__file__)) for st in (p.stat(),)]
+        shape = (tuple(f.name for f in dataclasses.fields(Rule)), tuple(f.name for f in dataclasses.fields(Example)))
+        key = hashlib.sha256(repr((str(base), stamps, shape)).encode("utf-8", "surrogateescape")).hexdigest()[:20]
+        cache = cache_root() / f"catalog-{key}.marshal"
+        with open(cache, "rb") as fh:
+            rows = marshal.load(fh)
+        return [_rule_from_row(row) for row in rows]
+    except (OSError, ValueError, EOFError, TypeError, KeyError):
+        pass
+    rules = [_load_rule(p) for p in paths]
+    try:
+        rows = [{**dataclasses.asdict(r), "fires": [dataclasses.astuple(e) for e in r.fires], "passes": [dataclasses.astuple(e) for e in r.passes]} for r in rules]
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(marshal.dumps(rows))
+        os.replace(tmp, cache)
+        for old in cache.parent.glob("catalog-*.marshal"):
+            if old != cache:
+                old.unlink(missing_ok=True)
+    except (OSError, ValueError, NameError):
+        pass
+    return rules
+
+
+def _rule_from_row(row: dict) -> Rule:
+    fields = dict(row)
+    for key in ("fires", "passes"):
+        fields[key] = tuple(Example(*e) for e in row[key])
+    for key in ("aliases", "presets"):
+        fields[key] = tuple(row[key])
+    return Rule(**fields)
+
+
 @lru_cache(maxsize=None)
 def load_catalog(directory: Optional[str] = None) -> dict[str, Rule]:
     """All rules by id, validated against the registered checks."""
@@ -136,8 +181,8 @@ def load_catalog(directory: Optional[str] = None) -> dict[str, Rule]:
         raise CatalogError(f"rule catalog not found at {base}")
     rules: dict[str, Rule] = {}
     seen_alias: dict[str, str] = {}
-    for path in sorted(base.glob("*.yaml")):
-        rule = _load_rule(path)
+    paths = sorted(base.glob("*.yaml"))
+    for rule in _cached_rules(base, paths) if directory is None else map(_load_rule, paths):
         if rule.id in rules:
             raise CatalogError(f"duplicate rule id {rule.id}")
         for alias in rule.aliases:

@@ -329,6 +329,8 @@ def test_downloaded_miniforge_run_with_prefix():
     assert {"/opt/conda/bin/conda", "/opt/conda/bin/mamba", "/opt/conda/bin/python", "/opt/conda/bin/pip"} <= found
     conda = next(e for e in effects if e.path == "/opt/conda/bin/conda")
     assert conda.via == "Miniforge installer -b -p /opt/conda"
+    kubectl = run("curl -fsSLo /usr/local/bin/kubectl https://dl.k8s.io/kubectl")[0]
+    assert kubectl.via == "curl -o /usr/local/bin/kubectl"
     assert "/opt/conda/bin" in kinds(effects, "unknown-provide")
 
 
@@ -392,6 +394,12 @@ def test_script_strings_and_heredocs_are_judged_by_their_own_commands():
     assert "/usr/bin/jq" in provided(effects)
     effects = run("bash -s <<EOF\napt-get install -y jq\nEOF")
     assert provided(effects) == {"/usr/bin/jq", "/bin/jq"}
+
+
+def test_a_script_string_fetched_at_build_time_is_unknown():
+    effects = run('sh -c "$(curl -fsSL https://example.com/install.sh)"')
+    assert [(e.kind, e.path) for e in effects] == [("unknown-provide", None)]
+    assert run("bash -c 'for f in $(ls /etc); do echo $f; done'") == []
 
 
 def test_wrappers_do_not_count_twice():

@@ -105,6 +105,26 @@ def test_noble_marks_unconfirmed_commands():
     assert "/usr/bin/apt-get" not in root.uncertain
 
 
+def test_scan_rootfs_reads_a_real_tree(tmp_path):
+    import os
+
+    usr_bin = tmp_path / "usr" / "bin"
+    usr_bin.mkdir(parents=True)
+    (tmp_path / "bin").symlink_to("usr/bin")
+    tool = usr_bin / "tool"
+    tool.write_text("#!/bin/sh\n")
+    tool.chmod(0o755)
+    (usr_bin / "notes.txt").write_text("not a program")
+    (usr_bin / "link").symlink_to("/usr/bin/tool")  # absolute: resolved inside the root
+    (usr_bin / "dangling").symlink_to("/nowhere")
+    os.makedirs(tmp_path / "usr" / "sbin")
+    found = roots.scan_rootfs(str(tmp_path))
+    assert found["/usr/bin"] == ["link", "tool"]
+    assert found["/bin"] == ["link", "tool"]
+    assert found["/usr/sbin"] == []
+    assert "/usr/local/bin" not in found
+
+
 # -- packages -----------------------------------------------------------------------------
 
 
@@ -240,6 +260,7 @@ def test_a_complete_index_can_replace_the_table():
         ("conda", "mamba", {"mamba", "conda"}),
         ("conda", "nodejs", {"node", "npm"}),
         ("conda", "jupyter_core", {"jupyter"}),
+        ("conda", "kaggle", {"kaggle", "tqdm"}),  # a Python project: same entry points as on PyPI
         ("npm", "typescript", {"tsc"}),
         ("npm", "@angular/cli", {"ng"}),
         ("npm", "yarn", {"yarn"}),

@@ -735,3 +735,12 @@ def test_instructions_match_the_go_parser(text):
         assert mine.original == theirs.original
         assert (mine.start_line, mine.end_line) == (theirs.start_line, theirs.end_line)
         assert [(h.name, h.fd) for h in mine.heredocs] == [(h.name, h.file_descriptor) for h in theirs.heredocs]
+
+
+def test_onbuild_onbuild_does_not_recurse():
+    from analyzer import parse as parse_text
+
+    df = parse_text("FROM debian:12\nONBUILD ONBUILD RUN x\n")
+    outer = df.instructions[1]
+    assert outer.trigger is not None and outer.trigger.keyword == "ONBUILD"
+    assert outer.trigger.trigger is None

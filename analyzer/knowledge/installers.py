@@ -11,8 +11,10 @@
 
 Console scripts come from each project's own packaging metadata (entry points, ``bin``
 fields, gemspec executables, Cargo ``[[bin]]``), as of 2026-11. Entries name the package's
-own commands; ``*_DEPENDS`` names the dependencies whose commands come along. Unknown
-package -> None: its commands are unknown, never missing.
+own commands; ``*_DEPENDS`` names the dependencies whose commands come along. A conda
+package missing from the conda table is looked up in the pip table (conda-forge builds of
+Python projects declare the same entry points). Unknown package -> None: its commands are
+unknown, never missing.
 """
 
 from __future__ import annotations
@@ -546,7 +548,17 @@ def own_commands_of(installer: str, package: str) -> Optional[tuple[str, ...]]:
     spec = table[0].get(key)
     if spec is None and installer == "conda":
         spec = table[0].get(key.replace("-", "_")) or table[0].get(key.replace("_", "-"))
+        if spec is None:
+            # conda-forge builds of Python projects declare the same entry points as on PyPI
+            return own_commands_of("pip", package)
     return tuple(spec.split()) if spec is not None else None
+
+
+def _conda_key(package: str) -> Optional[str]:
+    for key in (package, package.replace("-", "_"), package.replace("_", "-")):
+        if key in _CONDA:
+            return key
+    return None
 
 
 def commands_of(installer: str, package: str) -> Optional[tuple[str, ...]]:
@@ -556,6 +568,8 @@ def commands_of(installer: str, package: str) -> Optional[tuple[str, ...]]:
     own = own_commands_of(installer, package)
     if own is None:
         return None
+    if installer == "conda" and _conda_key(package) is None:
+        return commands_of("pip", package)
     table, depends = _TABLES[installer]
     out = list(own)
     key = _pep503(package) if installer == "pip" else package

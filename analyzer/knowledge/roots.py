@@ -20,7 +20,7 @@ from typing import Optional
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-__all__ = ["DEFAULT_PATH", "Root", "root_for", "ROOT_NAMES"]
+__all__ = ["DEFAULT_PATH", "Root", "root_for", "ROOT_NAMES", "scan_rootfs"]
 
 
 @dataclass(frozen=True)
@@ -207,3 +207,50 @@ def root_for(image_ref: str) -> Optional[Root]:
     if repo == "busybox":
         return _get("busybox")
     return None
+
+
+def scan_rootfs(root_dir: str, path_dirs: str = DEFAULT_PATH) -> dict:
+    """Executables on ``path_dirs`` in an unpacked root filesystem: ``{dir: [names]}``.
+
+    This is how the Debian tables in :mod:`.rootdata` were read off debootstrap roots.
+    Symlinks are resolved inside ``root_dir`` (absolute targets included); a directory that
+    is a symlink (``/bin -> usr/bin``) is listed under its own name too.
+    """
+    import os
+    import stat
+
+    def inside(path: str, depth: int = 0) -> Optional[str]:
+        if depth > 40:
+            return None
+        parts = [p for p in path.split("/") if p]
+        current = ""
+        for i, part in enumerate(parts):
+            candidate = f"{current}/{part}"
+            full = root_dir + candidate
+            if os.path.islink(full):
+                target = os.readlink(full)
+                base = "" if target.startswith("/") else current
+                rest = "/".join(parts[i + 1:])
+                joined = os.path.normpath(f"{base}/{target}" + (f"/{rest}" if rest else ""))
+                return inside(joined, depth + 1)
+            current = candidate
+        return current or "/"
+
+    out: dict = {}
+    for d in path_dirs.split(":"):
+        real = inside(d)
+        if not d or real is None or not os.path.isdir(root_dir + real):
+            continue
+        names = []
+        for name in sorted(os.listdir(root_dir + real)):
+            target = inside(f"{real}/{name}")
+            if target is None:
+                continue
+            try:
+                st = os.stat(root_dir + target)
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode) and st.st_mode & 0o111:
+                names.append(name)
+        out[d] = names
+    return out

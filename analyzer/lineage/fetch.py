@@ -348,7 +348,8 @@ class Fetcher:
         where = f"GET {_shown(url)}"
         if watch.fired:
             return FetchError(f"{where}: timed out after {self.deadline:g} s (total time limit)")
-        if isinstance(exc, requests.ConnectTimeout) or isinstance(exc, urllib3.exceptions.ConnectTimeoutError) and not isinstance(exc, urllib3.exceptions.NewConnectionError):
+        connect_timeout = isinstance(exc, urllib3.exceptions.ConnectTimeoutError) and not isinstance(exc, urllib3.exceptions.NewConnectionError)
+        if connect_timeout or isinstance(exc, requests.ConnectTimeout):
             return FetchError(f"{where}: could not connect within {self.connect_timeout:g} s")
         if isinstance(exc, (requests.ReadTimeout, urllib3.exceptions.ReadTimeoutError, socket.timeout)):
             return FetchError(f"{where}: timed out after {self.read_timeout:g} s waiting for data")

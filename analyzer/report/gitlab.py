@@ -10,10 +10,10 @@ that same tuple), ``severity`` and ``location.path`` (repository-relative) with
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter
 from typing import Optional
 
+from .jsonio import dumps
 from .paths import clean, repo_root, report_path, to_bytes
 
 SEVERITIES = {"error": "critical", "warning": "major", "info": "minor", "style": "info"}
@@ -64,4 +64,4 @@ def code_quality(results, *, root: Optional[str] = None) -> list[dict]:
 
 
 def render_gitlab(results, *, root: Optional[str] = None) -> str:
-    return json.dumps(code_quality(results, root=root), indent=2, ensure_ascii=False) + "\n"
+    return dumps(code_quality(results, root=root))

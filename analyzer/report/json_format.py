@@ -2,19 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
-from .paths import clean
-
-
-def _cleaned(value):
-    if isinstance(value, str):
-        return clean(value)
-    if isinstance(value, dict):
-        return {_cleaned(k): _cleaned(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_cleaned(v) for v in value]
-    return value
+from .jsonio import dumps
 
 
 def render_json(results, version: str) -> str:
@@ -27,4 +15,4 @@ def render_json(results, version: str) -> str:
             if key in result.extra:
                 entry[key] = result.extra[key]
         files.append(entry)
-    return json.dumps(_cleaned({"version": version, "files": files}), indent=2, ensure_ascii=False) + "\n"
+    return dumps({"version": version, "files": files})

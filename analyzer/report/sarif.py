@@ -11,10 +11,10 @@ are 1-based with an exclusive end column, as SARIF defines them.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter
 from typing import Optional
 
+from .jsonio import dumps
 from .paths import artifact_uri, clean, repo_root, to_bytes
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -137,4 +137,4 @@ def sarif_log(results, *, version: str, catalog: dict, root: Optional[str] = Non
 
 
 def render_sarif(results, *, version: str, catalog: dict, root: Optional[str] = None) -> str:
-    return json.dumps(sarif_log(results, version=version, catalog=catalog, root=root), indent=2, ensure_ascii=False) + "\n"
+    return dumps(sarif_log(results, version=version, catalog=catalog, root=root))

@@ -1,0 +1,126 @@
+"""Many files at once: the process pool, its ordering, and the fast entry point."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from analyzer.batch import POOL_THRESHOLD, RunSettings, choose_jobs, fast_arguments, lint_inputs
+from analyzer.model import AnalyzerError
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "sample_dockerfiles" / "jupyter-kaggle" / "Dockerfile"
+VARIANTS = [
+    "FROM debian\nMAINTAINER me\n",
+    "FROM alpine:3.19\nRUN apk add curl\nCMD run\n",
+    "FROM ubuntu:22.04\nRUN apt-get update && apt-get install curl\n",
+    "FROM debian:12\nRUN <<EOF\nunterminated\n",
+    "FROM scratch\nCOPY app /app\nENTRYPOINT [\"/app\"]\n",
+]
+
+
+def run(*args, env=None, cwd=None, stdin=None):
+    full_env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "GITHUB_ACTIONS", "ANALYZE_JOBS", "ANALYZE_NO_FAST_PATH")}
+    full_env.update(env or {})
+    proc = subprocess.run([sys.executable, "-m", "analyzer", *map(str, args)], capture_output=True, text=True, cwd=cwd or ROOT, env=full_env, timeout=300, input=stdin)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    root = tmp_path_factory.mktemp("corpus")
+    for i in range(POOL_THRESHOLD + 36):
+        d = root / f"svc{i:03d}"
+        d.mkdir()
+        (d / "Dockerfile").write_text(VARIANTS[i % len(VARIANTS)])
+    (root / "svc007" / "Dockerfile").write_bytes(b"FROM debian\n\xff\xfe\n")  # unreadable: exit 2
+    return root
+
+
+def test_jobs_follow_size_and_environment(monkeypatch):
+    monkeypatch.delenv("ANALYZE_JOBS", raising=False)
+    assert choose_jobs(1) == 1
+    assert choose_jobs(POOL_THRESHOLD - 1) == 1
+    assert choose_jobs(POOL_THRESHOLD * 8) >= 1
+    assert choose_jobs(1000, 3) == 3 and choose_jobs(2, 8) == 2
+    monkeypatch.setenv("ANALYZE_JOBS", "1")
+    assert choose_jobs(10_000) == 1
+    monkeypatch.setenv("ANALYZE_JOBS", "many")
+    with pytest.raises(AnalyzerError, match="ANALYZE_JOBS"):
+        choose_jobs(10)
+
+
+def test_pool_gives_the_serial_result_in_the_same_order(corpus):
+    inputs = sorted(str(p) for p in corpus.rglob("Dockerfile"))
+    settings = RunSettings(offline=True, lineage=False)
+    import io
+
+    err_serial, err_pool = io.StringIO(), io.StringIO()
+    serial = lint_inputs(inputs, RunSettings(offline=True, lineage=False, jobs=1), err=err_serial)
+    pooled = lint_inputs(inputs, RunSettings(offline=True, lineage=False, jobs=2), err=err_pool)
+    assert serial.jobs == 1 and pooled.jobs == 2
+    assert [r.path for r in pooled.results] == inputs
+    assert pooled.results == serial.results
+    assert err_pool.getvalue() == err_serial.getvalue() and "svc007" in err_pool.getvalue()
+    assert pooled.had_error and pooled.failing == serial.failing
+    assert settings.jobs is None
+
+
+def test_cli_output_is_the_same_with_and_without_the_pool(corpus):
+    many = run("--format", "json", "--offline", corpus)
+    one = run("--format", "json", "--offline", corpus, env={"ANALYZE_JOBS": "1"})
+    assert many.returncode == one.returncode == 2  # the undecodable file
+    assert many.stdout == one.stdout and many.stderr == one.stderr
+    assert many.stderr.count("analyze: error:") == 1 and "svc007" in many.stderr
+
+
+def test_bad_config_found_by_a_worker_stops_the_run(corpus, tmp_path):
+    root = tmp_path / "tree"
+    for i in range(POOL_THRESHOLD + 2):
+        (root / f"d{i:03d}").mkdir(parents=True)
+        (root / f"d{i:03d}" / "Dockerfile").write_text("FROM debian\n")
+    (root / "d050" / ".analyze.yaml").write_text("ignore: [\n")
+    proc = run("--offline", root, env={"ANALYZE_JOBS": "2"})
+    assert proc.returncode == 2
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("analyze: error: ") and "invalid YAML" in lines[0]
+
+
+def test_fast_arguments_accept_only_plain_runs():
+    assert fast_arguments(["Dockerfile"]) == {"paths": ["Dockerfile"], "ignore": [], "select": []}
+    opts = fast_arguments(["-f", "sarif", "--select=DL3006", "--select", "DL4000", "--offline", "--exit-zero", "-", "a"])
+    assert opts["format"] == "sarif" and opts["select"] == ["DL3006", "DL4000"] and opts["paths"] == ["-", "a"]
+    assert opts["offline"] and opts["exit_zero"]
+    for argv in (["--format", "xml"], ["--plan"], ["--explain", "x"], ["--list-rules"], ["-fjson"], ["-f=json"], ["--format"],
+                 ["--preset", "lenient"], ["--build-arg", "A=1"], ["--version"], ["--help"], ["-t", "loud"]):
+        assert fast_arguments(argv) is None, argv
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        (SEED,),
+        ("--format", "json", SEED),
+        ("--format", "sarif", "--select", "DL3006", SEED),
+        ("-f", "checkstyle", "--ignore", "DL3006", SEED),
+        ("--format", "gitlab", "--preset", "all", SEED),
+        ("--failure-threshold", "error", SEED),
+        ("--exit-zero", "--format", "github", SEED),
+        ("--select", "DL9999", SEED),
+        ("missing/Dockerfile",),
+    ],
+)
+def test_fast_path_and_typer_agree(args):
+    fast = run("--offline", *args)
+    typer = run("--offline", *args, env={"ANALYZE_NO_FAST_PATH": "1"})
+    assert (fast.returncode, fast.stdout, fast.stderr) == (typer.returncode, typer.stdout, typer.stderr)
+
+
+def test_stdin_is_read_once_in_the_parent():
+    proc = run("--offline", "-", stdin="FROM debian\n")
+    assert proc.returncode == 1 and "<stdin>:1:6: warning AN3006" in proc.stdout
