@@ -360,7 +360,11 @@ class Fetcher:
         if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema, requests.exceptions.MissingSchema, requests.exceptions.InvalidHeader, ValueError)) and not isinstance(exc, requests.ConnectionError):
             return FetchError(f"{where}: invalid request: {exc}")
         if isinstance(exc, (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, urllib3.exceptions.ProtocolError, urllib3.exceptions.HTTPError, OSError)):
-            return _Transient(_describe(exc, urlsplit(url).hostname))
+            described = _describe(exc, urlsplit(url).hostname)
+            if described.startswith("cannot resolve host"):
+                # no DNS answer: a machine without network; retrying only costs time
+                return FetchError(f"{where}: {described}")
+            return _Transient(described)
         return FetchError(f"{where}: {_describe(exc)}")
 
     # -- offline -------------------------------------------------------------------------
