@@ -23,8 +23,8 @@ Some meanings depend on earlier commands: a file downloaded then run as an insta
 ``memory`` attribute of the view. Without one, each command is judged alone.
 
 :func:`needs_root` says whether a command fails for lack of privileges when run as a
-non-root user; :func:`package_manager_of` names the system package manager a command
-installs with.
+non-root user; :func:`package_manager_of` names the system package manager a command runs
+(``install_only=True``: only when it installs).
 """
 
 from __future__ import annotations
@@ -2029,26 +2029,31 @@ def _system_path(text: str) -> bool:
     return path.startswith(_SYSTEM_PREFIXES)
 
 
-def package_manager_of(cmd: ShellCommand) -> Optional[str]:
-    """``apt`` / ``apk`` / ``yum`` / ``dnf`` / ``microdnf`` / ``tdnf`` / ``zypper`` when
-    ``cmd`` installs packages with that system package manager, else None."""
+def package_manager_of(cmd: ShellCommand, *, install_only: bool = False) -> Optional[str]:
+    """The system package manager ``cmd`` runs: ``apt`` (apt-get, apt, aptitude), ``apk``,
+    ``yum`` / ``dnf`` / ``microdnf`` / ``tdnf``, ``zypper``; None for anything else.
+
+    By default any operation counts (``apt-get update`` is already apt); with
+    ``install_only`` only an install does (``apt-get install``, ``apk add``, ``dnf
+    install``/``groupinstall``, ``zypper install``).
+    """
     name = posixpath.basename(cmd.name) if not cmd.dynamic else cmd.extras.get("static_basename", "")
     args = list(cmd.argv[1:])
     if name in ("apt-get", "apt", "aptitude"):
         _, pos = _parse(args, _APT_VALUE_OPTS)
-        return "apt" if pos and pos[0] in _APT_INSTALL else None
+        return "apt" if pos and (not install_only or pos[0] in _APT_INSTALL) else None
     if name == "apk":
         _, pos = _parse(args, _APK_VALUE_OPTS)
-        return "apk" if pos and pos[0] == "add" else None
+        return "apk" if pos and (not install_only or pos[0] == "add") else None
     if name in ("yum", "dnf", "microdnf", "tdnf"):
         _, pos = _parse(args, _RPM_VALUE_OPTS)
-        if pos and (pos[0] in ("install", "in", "reinstall", "localinstall", "groupinstall")
+        if pos and (not install_only or pos[0] in ("install", "in", "reinstall", "localinstall", "groupinstall")
                     or (pos[0] == "group" and len(pos) > 1 and pos[1] == "install")):
             return name
         return None
     if name == "zypper":
         _, pos = _parse(args, _ZYPPER_VALUE_OPTS)
-        return "zypper" if pos and pos[0] in ("install", "in") else None
+        return "zypper" if pos and (not install_only or pos[0] in ("install", "in")) else None
     return None
 
 

@@ -132,14 +132,19 @@ def images(tmp_path):
     """Make tiny local images with ``docker import`` (no registry, no build); removed after."""
     made = []
 
-    def make(tag: str, content: str) -> str:
-        src = tmp_path / f"layer-{len(made)}"
-        src.mkdir()
-        (src / "f").write_text(content)
-        tar = tmp_path / f"layer-{len(made)}.tar"
-        with tarfile.open(tar, "w") as tf:
-            tf.add(src / "f", arcname="f")
-        out = subprocess.run([DOCKER, "import", str(tar), tag], capture_output=True, text=True, timeout=60, check=True)
+    def make(tag: str, content: str, *changes: str) -> str:
+        tar = tmp_path / f"layer-{content}.tar"
+        if not tar.exists():  # the same content gives the same layer
+            src = tmp_path / f"layer-{content}"
+            src.mkdir()
+            (src / "f").write_text(content)
+            os.utime(src / "f", (1, 1))
+            with tarfile.open(tar, "w") as tf:
+                tf.add(src / "f", arcname="f")
+        argv = [DOCKER, "import"]
+        for change in changes:
+            argv += ["--change", change]
+        out = subprocess.run([*argv, str(tar), tag], capture_output=True, text=True, timeout=60, check=True)
         made.append(tag)
         return out.stdout.strip()
 
@@ -177,13 +182,35 @@ def test_base_image_digest_change_seen_through_the_daemon(tmp_path, images, buil
     first = images(tag, "one")
     proj = Project(tmp_path, f"FROM {tag}\nRUN echo\n", builder=builder)
     path = proj.record(docker=DOCKER)
-    assert json.loads(path.read_text())["bases"] == {f"docker.io/{tag}": first}
+    assert json.loads(path.read_text())["bases"][f"docker.io/{tag}"]["id"] == first
     assert [s.prediction for s in proj.plan(docker=DOCKER).steps] == ["hit", "hit"]
     second = images(tag, "two")  # the same tag now names another image
     assert second != first
     result = proj.plan(docker=DOCKER)
     assert (result.steps[0].prediction, result.steps[0].reason) == ("miss", "base image digest changed")
     assert result.steps[1].reason == "an earlier step missed: step 1"
+
+
+@needs_daemon
+def test_new_image_id_over_the_same_layers(tmp_path, images):
+    # measured on Docker 20.10: BuildKit keys FROM on the layers, the classic builder on the id
+    tag = f"analyze-cache-test/relabel-{uuid.uuid4().hex[:8]}:1"
+    first = images(tag, "same", "LABEL v=1")
+    text = f"FROM {tag}\nCOPY a /a\nRUN echo\n"
+    bk = Project(tmp_path / "b", text, {"a": "x"})
+    classic = Project(tmp_path / "c", text, {"a": "x"}, builder="classic")
+    bk.record(docker=DOCKER)
+    classic.record(docker=DOCKER)
+    assert images(tag, "same", "LABEL v=2") != first
+    assert [s.prediction for s in bk.plan(docker=DOCKER).steps] == ["hit", "hit", "hit"]
+    result = classic.plan(docker=DOCKER)
+    assert [s.prediction for s in result.steps] == ["miss", "miss", "miss"]
+    assert result.steps[0].reason == "base image digest changed"
+    # a different ENV in the base image reaches BuildKit's RUNs, not its COPYs
+    images(tag, "same", "ENV MODE=other")
+    result = bk.plan(docker=DOCKER)
+    assert [s.prediction for s in result.steps] == ["hit", "hit", "miss"]
+    assert result.steps[2].reason == "ENV of the base image changed"
 
 
 @needs_daemon

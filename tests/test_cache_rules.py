@@ -203,6 +203,25 @@ def test_undeclared_and_proxy_build_args_change_nothing(tmp_path, builder, arg):
     assert set(predictions(proj.plan(build_args={key: value}))) == {"hit"}
 
 
+def test_proxy_build_arg_alone_prefixes_classic_runs(tmp_path):
+    # measured on Docker 20.10: with no declared arg in effect, a proxy arg turns the
+    # classic builder's stored command from "CMD" into "|0 CMD"; its value is in no key
+    text = "FROM busybox\nRUN echo\nCMD [\"sh\"]\n"
+    classic = Project(tmp_path / "c", text, builder="classic")
+    classic.record()
+    result = classic.plan(build_args={"HTTP_PROXY": "http://proxy:3128"})
+    run = by_instruction(result, "RUN echo")
+    assert (run.prediction, run.reason) == (
+        "miss", "build arg HTTP_PROXY passed: the classic builder then keys the RUN as '|0 <command>'",
+    )
+    assert by_instruction(result, 'CMD ["sh"]').prediction == "miss"
+    classic.record(build_args={"HTTP_PROXY": "http://one:3128"})
+    assert set(predictions(classic.plan(build_args={"HTTP_PROXY": "http://two:3128"}))) == {"hit"}
+    bk = Project(tmp_path / "b", text)
+    bk.record()
+    assert set(predictions(bk.plan(build_args={"HTTP_PROXY": "http://proxy:3128"}))) == {"hit"}
+
+
 @pytest.mark.parametrize("builder", BUILDERS)
 def test_build_arg_flip_back_hits_the_older_cache(tmp_path, builder):
     proj = Project(tmp_path, ARG_FILE, {"requirements.txt": "x\n"}, builder=builder)
@@ -347,12 +366,23 @@ def test_run_whitespace_counts(tmp_path, builder):
     assert (step.prediction, step.reason) == ("miss", "RUN command changed (whitespace only, which still counts)")
 
 
-@pytest.mark.parametrize("builder", BUILDERS)
-def test_no_cache(tmp_path, builder):
-    proj = app(tmp_path, builder)
+def test_no_cache_classic(tmp_path):
+    proj = app(tmp_path, "classic")
     proj.record()
     result = proj.plan(no_cache=True)
     assert {(s.prediction, s.reason) for s in result.steps} == {("miss", "--no-cache")}
+
+
+def test_no_cache_buildkit_keeps_from_and_workdir(tmp_path):
+    # measured on Docker 20.10: BuildKit 0.8 marks only RUN, COPY and ADD as uncacheable
+    proj = app(tmp_path, "buildkit")
+    proj.record()
+    result = proj.plan(no_cache=True)
+    assert [(s.keyword, s.prediction) for s in result.steps] == [
+        ("FROM", "hit"), ("WORKDIR", "hit"), ("COPY", "miss"), ("RUN", "miss"), ("COPY", "miss"), ("RUN", "miss"),
+    ]
+    assert result.steps[1].reason.endswith("BuildKit 0.8 takes FROM and WORKDIR from the cache even with --no-cache")
+    assert {s.reason for s in result.steps if s.prediction == "miss"} == {"--no-cache"}
 
 
 def test_no_cache_filter_buildkit(tmp_path):
@@ -360,7 +390,8 @@ def test_no_cache_filter_buildkit(tmp_path):
     proj.record()
     result = proj.plan(no_cache_filter=("build",))
     build_steps = [s for s in result.steps if s.stage == "build"]
-    assert {(s.prediction, s.reason) for s in build_steps} == {("miss", "--no-cache-filter build")}
+    assert [(s.keyword, s.prediction) for s in build_steps] == [("FROM", "hit"), ("RUN", "miss")]
+    assert build_steps[1].reason == "--no-cache-filter build"
     assert by_instruction(result, "FROM busybox AS final").prediction == "hit"
     copy = by_instruction(result, "COPY --from=build /out /out")
     assert copy.prediction == "miss" and "rebuilt" in copy.reason

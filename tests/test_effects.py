@@ -639,25 +639,29 @@ def test_needs_root_for_global_npm_depends_on_the_prefix():
 
 
 @pytest.mark.parametrize(
-    "text, manager",
+    "text, manager, installer",
     [
-        ("apt-get install -y curl", "apt"),
-        ("apt -y install curl", "apt"),
-        ("apt-get update", None),
-        ("apt-get remove curl", None),
-        ("apk add curl", "apk"),
-        ("apk del curl", None),
-        ("yum install -y git", "yum"),
-        ("dnf install -y git", "dnf"),
-        ("microdnf install git", "microdnf"),
-        ("dnf groupinstall 'Development Tools'", "dnf"),
-        ("zypper --non-interactive install git", "zypper"),
-        ("zypper refresh", None),
-        ("pip install x", None),
+        ("apt-get install -y curl", "apt", "apt"),
+        ("apt -y install curl", "apt", "apt"),
+        ("apt-get update", "apt", None),
+        ("apt-get remove curl", "apt", None),
+        ("apk add curl", "apk", "apk"),
+        ("apk del curl", "apk", None),
+        ("yum install -y git", "yum", "yum"),
+        ("dnf install -y git", "dnf", "dnf"),
+        ("microdnf install git", "microdnf", "microdnf"),
+        ("dnf groupinstall 'Development Tools'", "dnf", "dnf"),
+        ("dnf makecache", "dnf", None),
+        ("zypper --non-interactive install git", "zypper", "zypper"),
+        ("zypper refresh", "zypper", None),
+        ("apt-get --version", None, None),
+        ("pip install x", None, None),
+        ("dpkg -i x.deb", None, None),
     ],
 )
-def test_package_manager_of(text, manager):
+def test_package_manager_of(text, manager, installer):
     assert package_manager_of(one(text)) == manager
+    assert package_manager_of(one(text), install_only=True) == installer
 
 
 def test_effect_fields():

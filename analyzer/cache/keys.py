@@ -32,6 +32,9 @@ from ..images import InvalidReference, is_scratch, parse_ref
 from ..model import Dockerfile, Instruction, Stage
 
 DEFAULT_SHELL = ["/bin/sh", "-c"]
+_CLASSIC_PROXIES = frozenset(
+    n for p in ("HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY") for n in (p, p.lower())
+)
 BUILDKIT_STEPS = ("RUN", "COPY", "ADD", "WORKDIR")
 _URL = re.compile(r"^(https?://|git@|git://)", re.I)
 _VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
@@ -72,8 +75,9 @@ def digest(obj) -> str:
 
 
 def key_inputs(inputs: dict) -> dict:
-    """The inputs as they enter the key: content maps replaced by their digest."""
-    out = dict(inputs)
+    """The inputs as they enter the key: content maps replaced by their digest, informational
+    entries (names starting with ``_``) left out."""
+    out = {k: v for k, v in inputs.items() if not k.startswith("_")}  # "_x": shown, not keyed
     if "content" in out:
         out["content"] = [{k: v for k, v in c.items() if k != "files"} for c in out["content"]]
     return out
@@ -89,6 +93,7 @@ class _StageState:
     user: str = ""
     shell: list = field(default_factory=lambda: list(DEFAULT_SHELL))
     declared: list = field(default_factory=list)  # ARG names declared in this stage, in order
+    base_env: Optional[str] = None  # digest of the base image's ENV (BuildKit hands it to RUN)
 
 
 class Builder:
@@ -102,7 +107,7 @@ class Builder:
         *,
         target: Optional[str],
         context,  # callable -> BuildContext (opened lazily)
-        base_id: Callable[[str], Optional[str]],
+        base_info: Callable[[str], dict],
         remote_digest: Callable[[str], tuple[Optional[str], str]],
         platform: str,
     ):
@@ -112,7 +117,7 @@ class Builder:
         self.classic = builder == "classic"
         self.target = target
         self.context = context
-        self.base_id = base_id
+        self.base_info = base_info
         self.remote_digest = remote_digest
         self.platform = platform
         self.specs: list[StepSpec] = []
@@ -185,6 +190,12 @@ class Builder:
         except ExpansionError:
             return word
 
+    def image_key(self, ref: str) -> Optional[str]:
+        info = self.base_info(ref)
+        if self.classic:
+            return info.get("id")
+        return info.get("layers") or info.get("id")
+
     def scope(self, ins: Instruction):
         return self.res.env_before(ins)
 
@@ -228,7 +239,7 @@ class Builder:
         if rs.base_stage is not None:
             inherited = self.stage_states.get(rs.base_stage)
             if inherited is not None:
-                state = _StageState(inherited.workdir, inherited.user, list(inherited.shell), [])
+                state = _StageState(inherited.workdir, inherited.user, list(inherited.shell), [], inherited.base_env)
             parent = self.stage_final.get(rs.base_stage)
             if self.classic:
                 # FROM <stage> is a step whose image is that stage's last image
@@ -253,8 +264,15 @@ class Builder:
                 else:
                     parent = root
             else:
-                image_id = self.base_id(ref)
-                inputs = {"kw": "FROM", "image": _normal(ref), "id": image_id, "platform": rs.platform or ""}
+                info = self.base_info(ref)
+                inputs = {"kw": "FROM", "image": _normal(ref), "platform": rs.platform or ""}
+                if self.classic:
+                    inputs["id"] = info.get("id")
+                else:
+                    # BuildKit keys an image source on its layers: a new id over the same
+                    # layers (a relabelled or re-tagged base) still hits
+                    inputs["layers"] = info.get("layers") or info.get("id")
+                    state.base_env = info.get("env")
                 display = "FROM " + _buildkit_name(ref)
                 parent = self.add(
                     StepSpec(
@@ -305,6 +323,13 @@ class Builder:
         kw = ins.keyword
         if kw == "RUN":
             inputs = {"kw": "RUN", **self.run_command(ins, state), "args": self.run_args(state, scope, classic=True)}
+            proxies = sorted(k for k in scope.proxy_vars if k in _CLASSIC_PROXIES and k not in scope.env_vars)
+            if proxies and not inputs["args"]:
+                # Docker 20.10 prefixes the stored command with "|<n> <args>" whenever any
+                # build arg is allowed, proxy args included, though it counts only the others:
+                # a proxy arg alone turns the key from "CMD" into "|0 CMD"
+                inputs["arg_prefix"] = "|0"
+                inputs["_proxies"] = proxies
             if ins.flags:
                 self.notes.append(
                     f"line {ins.start_line}: the classic builder rejects RUN flags ({' '.join(ins.flags)}): they need BuildKit"
@@ -327,6 +352,7 @@ class Builder:
                 "kw": "RUN",
                 **self.run_command(ins, state),
                 "env": dict(sorted(scope.env_vars.items())),
+                "base_env": state.base_env,
                 "args": self.run_args(state, scope, classic=False),
                 "user": state.user,
                 "workdir": state.workdir,
@@ -390,7 +416,7 @@ class Builder:
                         sources.append(self.stage_final.get(idx))
                         labels.append(f"stage {self.df.stages[idx].name or idx}")
                     else:
-                        item["from_id"] = self.base_id(src)
+                        item["from_id"] = self.image_key(src)
                 elif kind == "bind":
                     ctx = self.context()
                     sel = ctx.select(source or ".")
@@ -439,7 +465,7 @@ class Builder:
                 spec.source_labels = spec.source_labels + (f"stage {self.df.stages[from_stage].name or from_stage}",)
                 inputs["from_stage"] = from_stage
             else:
-                inputs["from_id"] = self.base_id(src_from)
+                inputs["from_id"] = self.image_key(src_from)
         heredocs = list(ins.heredocs)
         for src in srcs:
             if src.startswith("<<") and heredocs:

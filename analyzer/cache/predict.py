@@ -230,25 +230,30 @@ def _compute(df: Dockerfile, options: PlanOptions):
 
     prefetch = [s.base_image for s in res.stages if s.base_stage is None and s.base_image and not s.base_unresolved]
     if daemon.docker and prefetch:
-        daemon.image_ids(prefetch)
+        daemon.image_info(prefetch)
 
-    def base_id(ref: str) -> Optional[str]:
+    def base_info(ref: str) -> dict:
+        """``{"id", "layers", "env"}`` of an image (values None when unknown): the local
+        engine's answer, else what the previous build recorded (assumed unchanged)."""
         from .keys import _normal
 
         norm = _normal(ref)
         if norm in bases_used:
             return bases_used[norm]
-        current = daemon.image_ids([ref]).get(ref) if daemon.docker else None
+        current = daemon.image_info([ref]).get(ref) if daemon.docker else None
         bases_current[norm] = current
         recorded = recorded_bases.get(norm)
+        if isinstance(recorded, str):
+            recorded = {"id": recorded}
+        empty = {"id": None, "layers": None, "env": None}
         if current is not None:
-            if reference is not None and norm in recorded_bases and recorded is None:
-                used = None
+            if reference is not None and norm in recorded_bases and not (recorded or {}).get("id"):
+                used = dict(empty)
                 base_notes[norm] = "the previous build did not record its id: assumed unchanged"
             else:
-                used = current
+                used = dict(current)
         else:
-            used = recorded
+            used = dict(empty, **(recorded or {}))
             if reference is not None:
                 if not daemon.reachable:
                     why = daemon.problem or "no Docker daemon"
@@ -271,7 +276,7 @@ def _compute(df: Dockerfile, options: PlanOptions):
 
     remote = _Remote(options.fetch)
     b = Builder(
-        df, res, builder, target=options.target, context=context, base_id=base_id,
+        df, res, builder, target=options.target, context=context, base_info=base_info,
         remote_digest=remote, platform=options.platform,
     )
     try:
@@ -390,13 +395,22 @@ def plan(df: Dockerfile, options: Optional[PlanOptions] = None) -> Plan:
         if spec.meta:
             settle(i, "hit", "no build step: the value is only used by FROM lines", 0)
             continue
-        if options.no_cache:
+        stage_name = df.stages[spec.stage_index].name if spec.stage_index >= 0 else None
+        filtered = bool(filters and stage_name and stage_name in filters)
+        # measured on Docker 20.10 (BuildKit 0.8): --no-cache marks RUN, COPY and ADD only;
+        # the FROM image and WORKDIR still come from the cache
+        exempt = options.builder == "buildkit" and spec.keyword in ("FROM", "WORKDIR")
+        if options.no_cache and not exempt:
             settle(i, "miss", "--no-cache", n)
             continue
-        stage_name = df.stages[spec.stage_index].name if spec.stage_index >= 0 else None
-        if filters and stage_name and stage_name in filters:
+        if filtered and not exempt:
             settle(i, "miss", f"--no-cache-filter {spec.stage}", n)
             continue
+        ignored_note = ""
+        if (options.no_cache or filtered) and exempt:
+            ignored_note = "; BuildKit 0.8 takes FROM and WORKDIR from the cache even with " + (
+                "--no-cache" if options.no_cache else "--no-cache-filter"
+            )
         broken_up = [u for u in upstream if broken[u]]
         if spec.link and parent_i is not None and broken[parent_i] == 0 and status[parent_i] == "unknown":
             up_unknown = [parent_i]
@@ -409,7 +423,7 @@ def plan(df: Dockerfile, options: Optional[PlanOptions] = None) -> Plan:
                 c = cause[up_unknown[0]]
                 settle(i, "unknown", f"unknown: depends on step {c} (remote content)", c)
             else:
-                settle(i, "hit", _hit_reason(spec, base_notes, reference, key), 0)
+                settle(i, "hit", _hit_reason(spec, base_notes, reference, key) + ignored_note, 0)
             continue
         # a miss: say why
         if reference is None and not (parent_i is not None and status[parent_i] == "hit" and not broken[parent_i]):
@@ -549,7 +563,7 @@ def _diff(spec: StepSpec, old: dict) -> Optional[str]:
     if kw == "FROM":
         if old_in.get("image") != new_in.get("image") or old_in.get("stage") != new_in.get("stage"):
             return f"base image changed (was {old_in.get('image') or 'stage ' + str(old_in.get('stage'))})"
-        if old_in.get("id") != new_in.get("id"):
+        if old_in.get("id") != new_in.get("id") or old_in.get("layers") != new_in.get("layers"):
             return "base image digest changed"
         if old_in.get("platform") != new_in.get("platform"):
             return "platform changed"
@@ -598,6 +612,13 @@ def _diff_run(new_in: dict, old_in: dict) -> Optional[str]:
         if removed:
             parts.append(f"ARG {', '.join(removed)} no longer in effect")
         return "; ".join(parts)
+    if old_in.get("arg_prefix") != new_in.get("arg_prefix"):
+        if new_in.get("arg_prefix"):
+            names = ", ".join(new_in.get("_proxies") or ["a proxy arg"])
+            return f"build arg {names} passed: the classic builder then keys the RUN as '|0 <command>'"
+        return "no proxy build arg passed now: the classic builder keys the RUN without its '|0' prefix"
+    if old_in.get("base_env") != new_in.get("base_env"):
+        return "ENV of the base image changed"
     if (old_in.get("env") or {}) != (new_in.get("env") or {}):
         names = _changed_names(old_in.get("env") or {}, new_in.get("env") or {})
         return f"ENV changed above ({', '.join(names[:5])})"
@@ -701,7 +722,8 @@ def record(
         current = computed.bases_current.get(norm)
         bases[norm] = current if current is not None else used
     for ref, image_id in (base_ids or {}).items():
-        bases[_normal(ref)] = image_id
+        known = bases.get(_normal(ref)) or {"layers": None, "env": None}
+        bases[_normal(ref)] = dict(known, id=image_id) if known.get("id") == image_id else {"id": image_id, "layers": None, "env": None}
     steps = []
     for i, spec in enumerate(computed.specs):
         steps.append(

@@ -82,6 +82,21 @@ class Context:
 
         return resolve(self.df, dict(self.options.build_args))
 
+    def inherited_state(self, stage: Stage):
+        """What the stage starts from (analyzer.inventory.State: USER, WORKDIR, SHELL, PATH
+        and who set them), when lineage was resolved; None otherwise."""
+        lineage = self.lineage
+        if lineage is None:
+            return None
+        return lineage.start_states.get(stage.index)
+
+    def inherited_workdir(self, stage: Stage) -> Optional[str]:
+        """The WORKDIR a base image in the chain set explicitly, else None."""
+        state = self.inherited_state(stage)
+        if state is None or state.workdir_origin is None:
+            return None
+        return state.workdir
+
     def stage_of(self, ins: Instruction) -> Optional[Stage]:
         if 0 <= ins.stage < len(self.df.stages):
             return self.df.stages[ins.stage]
@@ -103,6 +118,10 @@ class Context:
             base = self.df.stage_by_name(stage.base)
             if base is not None and base.index < stage.index:
                 shell = end_shell.get(base.index, default)
+            elif not self.shell_pragma:
+                inherited = self.inherited_state(stage)
+                if inherited is not None and inherited.shell:
+                    shell = tuple(inherited.shell)  # the base image's SHELL (lineage)
             for ins in stage.instructions:
                 out[ins.index] = shell
                 if ins.keyword == "SHELL" and ins.json and ins.args:

@@ -94,6 +94,9 @@ def relative_workdir(ctx):
             value = expanded.value
             if expanded.undefined or not value or _WINDOWS_ABS.match(value):
                 continue
+        stage = ctx.stage_of(ins)
+        if stage is not None and ins.trigger is None and ctx.inherited_workdir(stage):
+            continue  # the base image chain sets WORKDIR: the path is known (lineage)
         yield Hit(word_span(ins, raw), f"WORKDIR {raw} is relative: its meaning depends on the WORKDIR before it; use an absolute path")
 
 

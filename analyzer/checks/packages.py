@@ -361,14 +361,13 @@ def _missing_cleanup(ctx, is_install, is_clean, directories):
             yield run, pending
 
 
-def _unpinned(ctx, names, takes_value, is_install, pinned, packages=None):
+def _unpinned(ctx, names, takes_value, is_install, pinned):
     """(run, cmd, word) for every package operand of an install that carries no version."""
     for run, cmd in ctx.commands_named(*names):
         args = parse_args(expand_argv(ctx, run, cmd), takes_value)
         if not is_install(args, cmd):
             continue
-        words = packages(args) if packages is not None else args.operands[1:]
-        for w in words:
+        for w in args.operands[1:]:
             if w.known and not pinned(w.text):
                 yield run, cmd, w
 

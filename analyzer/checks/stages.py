@@ -182,9 +182,14 @@ def last_user_root(ctx):
         raw = last.args[0]
         shown = f"{raw} ({value})" if value != raw else raw
         where = f"stage '{stage.name_as_written}'" if stage.name else f"stage {stage.index}"
+        inherited = ctx.inherited_state(stage)
+        note = ""
+        if inherited is not None and inherited.user_origin is not None and not is_root_user(inherited.user.strip()):
+            # lineage: the base image was made to run unprivileged, and this file undoes it
+            note = f" (the base image {inherited.user_origin.image} runs as USER {inherited.user})"
         yield Hit(
             arg_spans(last)[0],
-            f"the last USER of {where} is {shown}: containers of this image run as root; "
+            f"the last USER of {where} is {shown}{note}: containers of this image run as root; "
             "switch to an unprivileged user after the steps that need root",
         )
 
@@ -342,6 +347,8 @@ def copy_relative_dest_without_workdir(ctx):
     for stage in ctx.df.stages:
         parent = _parent_stage(ctx, stage)
         has_workdir = workdir_at_end.get(parent, False) if parent is not None else False
+        if parent is None and ctx.inherited_workdir(stage):
+            has_workdir = True  # a base image in the chain sets WORKDIR (lineage)
         for ins in stage.instructions:
             if ins.trigger is not None:
                 continue

@@ -198,6 +198,8 @@ class Resolver:
                     name, "builtin", "builtin", None if parent_name in ("(root)",) else parent_name, ref=ref,
                     note="parent from the official images' table (contents unknown)", errors=errors,
                 )
+        if getattr(self.fetcher, "offline", False) and not errors:
+            errors = [f"{name}: not in the cache and not in the built-in knowledge (offline)"]
         return ImageDef(name, "unresolved", "", None, ref=ref, errors=errors or [f"{name}: no catalog entry, no known Dockerfile"])
 
     def _from_entry(self, ref: ImageRef, name: str, entry, errors: list) -> Optional[ImageDef]:
@@ -209,7 +211,8 @@ class Resolver:
             except SkippedFetch:
                 continue
             except FetchError as exc:
-                errors.append(str(exc))
+                if not _offline_miss(exc):
+                    errors.append(str(exc))
                 continue
             d = self._from_text(ref, name, location, fetched.text, dict(entry.build_args), errors)
             if d is not None:
@@ -228,7 +231,8 @@ class Resolver:
         except SkippedFetch:
             return None
         except FetchError as exc:
-            errors.append(str(exc))
+            if not _offline_miss(exc):
+                errors.append(str(exc))
             return None
         arch = self.platform.split("/")[1] if "/" in self.platform else "amd64"
         arch = {"arm64": "arm64v8"}.get(arch, arch)
@@ -241,7 +245,8 @@ class Resolver:
         except SkippedFetch:
             return None
         except FetchError as exc:
-            errors.append(str(exc))
+            if not _offline_miss(exc):
+                errors.append(str(exc))
             return None
         return self._from_text(ref, name, build.dockerfile_url, fetched.text, {}, errors)
 
@@ -268,6 +273,12 @@ class Resolver:
 
 
 SkippedFetch = _skipped_error()
+
+
+def _offline_miss(exc) -> bool:
+    from .fetch import OfflineMiss
+
+    return isinstance(exc, OfflineMiss)
 
 
 def _known_note(known) -> str:
