@@ -206,6 +206,12 @@ def test_new_image_id_over_the_same_layers(tmp_path, images):
     result = classic.plan(docker=DOCKER)
     assert [s.prediction for s in result.steps] == ["miss", "miss", "miss"]
     assert result.steps[0].reason == "base image digest changed"
+    # another name for the same layers: still the same base for BuildKit
+    other = tag.replace(":1", ":other")
+    images(other, "same", "LABEL v=3")
+    bk.dockerfile(text.replace(tag, other))
+    assert [s.prediction for s in bk.plan(docker=DOCKER).steps] == ["hit", "hit", "hit"]
+    bk.dockerfile(text)
     # a different ENV in the base image reaches BuildKit's RUNs, not its COPYs
     images(tag, "same", "ENV MODE=other")
     result = bk.plan(docker=DOCKER)

@@ -62,7 +62,7 @@ def test_catalog_validates_entries(tmp_path, override, message):
 
 def test_aliases_resolve_to_rule_ids(catalog):
     assert resolve_ids(["DL3006", "jsonargsrecommended", "AN4000"], catalog) == {"AN3006", "AN3025", "AN4000"}
-    assert resolve_ids(["MultipleInstructionsDisallowed"], catalog) == {"AN4003", "AN4004"}
+    assert resolve_ids(["MultipleInstructionsDisallowed"], catalog) == {"AN3012", "AN4003", "AN4004"}
 
 
 # -- pragmas ----------------------------------------------------------------------------

@@ -147,6 +147,7 @@ class Workspace:
         self.ctx.mkdir()
         self.cache = root / "cache"
         self.images: list[str] = []
+        self.image_ids: list[str] = []  # classic: every step's image (earlier stages' are not parents of the result)
         self.bases: dict[str, str] = {}
         self.builds = 0
 
@@ -170,17 +171,22 @@ class Workspace:
     def base(self, name: str = "base", *, same_layers_as: Optional[str] = None) -> str:
         """A base image of this scenario's own: the busybox base plus a layer no other
         scenario has (BuildKit keys FROM on the layers: a new label alone would not do).
-        ``same_layers_as``: an image with the layers of that base and only a new label."""
+        ``same_layers_as``: an image with the layers of that base and only a new label.
+
+        Built with BuildKit, whose images have no parent link: the classic builder looks for
+        its cache among the children of the parent image, and fails ("unable to find
+        image") when another test run deletes one of them meanwhile."""
         if name not in self.bases:
             tag = f"analyze-scn/{self.uid}-{name}:1"
             if same_layers_as is not None:
-                docker("build", "-q", "-t", tag, "-", input=f"FROM {self.base(same_layers_as)}\nLABEL analyze.variant={name}\n")
+                docker("build", "-q", "-t", tag, "-", input=f"FROM {self.base(same_layers_as)}\nLABEL analyze.variant={name}\n",
+                       buildkit="1")
             else:
                 ctx = self.ctx.parent / f"base-{name}"
                 ctx.mkdir()
                 (ctx / "scenario").write_text(f"{self.uid}-{name}\n")
                 (ctx / "Dockerfile").write_text(f"FROM {BUSYBOX}\nCOPY scenario /etc/analyze-scenario\n")
-                docker("build", "-q", "-t", tag, str(ctx))
+                docker("build", "-q", "-t", tag, str(ctx), buildkit="1")
             self.bases[name] = tag
         return self.bases[name]
 
@@ -233,13 +239,20 @@ class Workspace:
         self.images.append(tag)
         if cli:
             proc = analyze(*self.options(extra), "--build", "--tag", tag)
+            self._remember_images()
             assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
             return json.loads(proc.stdout)["files"][0]["plan"]
         from analyzer.build import build
 
         outcome = build(self._df(), self.plan_options(extra), tags=[tag], docker=DOCKER)
+        self._remember_images()
         assert outcome.succeeded, outcome.run.log
         return outcome.plan.as_json()
+
+    def _remember_images(self) -> None:
+        if self.builder == "classic" and (self.cache / "build-logs").is_dir():
+            log = self.last_log()
+            self.image_ids.extend(s.image_id for s in log.steps if s.image_id and s.keyword != "FROM")
 
     def last_log(self):
         logs = sorted((self.cache / "build-logs").glob("*.log"), key=lambda p: p.stat().st_mtime)
@@ -247,7 +260,7 @@ class Workspace:
         return parse_log(logs[-1].read_text(), self.builder)
 
     def cleanup(self) -> None:
-        names = self.images + list(self.bases.values())
+        names = self.images + list(dict.fromkeys(reversed(self.image_ids))) + list(self.bases.values())
         if names:
             docker("rmi", "-f", *names, check=False)
 
@@ -661,14 +674,16 @@ SEED_BASE = "jupyter/scipy-notebook:latest"
 
 @pytest.fixture(scope="module")
 def scipy_notebook(docker_ready):
-    """jupyter/scipy-notebook built locally from busybox, with a stand-in conda; removed after."""
+    """jupyter/scipy-notebook built locally from busybox, with a stand-in conda (labelled
+    analyze.test=seed). Like the busybox base it stays: its name is fixed, and a test run
+    on the same daemon may be using it. The seed images built on it are removed."""
     have = docker("image", "inspect", "--format", '{{index .Config.Labels "analyze.test"}}', SEED_BASE, check=False)
     if have.returncode == 0 and have.stdout.strip() != "seed":
         _unusable(f"a real {SEED_BASE} is present: not replacing it")
-    docker("build", "-q", "-t", SEED_BASE, str(ROOT / "tests" / "scenarios" / "seed-base"))
+    docker("build", "-q", "-t", SEED_BASE, str(ROOT / "tests" / "scenarios" / "seed-base"), buildkit="1")
     made: list[str] = []
     yield made
-    docker("rmi", "-f", *made, SEED_BASE, check=False)
+    docker("rmi", "-f", *made, check=False)
 
 
 @pytest.mark.parametrize("builder", BUILDERS)

@@ -335,7 +335,7 @@ def plan(df: Dockerfile, options: Optional[PlanOptions] = None) -> Plan:
     options = options or PlanOptions()
     computed, res, daemon, notes, base_notes, own_path, ctx = _compute(df, options)
     specs: list[StepSpec] = computed.specs
-    keys, chains = computed.keys, computed.chains
+    keys = computed.keys
     reference = computed.reference
 
     known: dict[str, Optional[str]] = {}
@@ -561,8 +561,9 @@ def _diff(spec: StepSpec, old: dict) -> Optional[str]:
     if old.get("keyword") != kw or old_in.get("kw") != new_in.get("kw"):
         return f"instruction changed (the previous build had `{old.get('instruction', '?')}` here)"
     if kw == "FROM":
-        if old_in.get("image") != new_in.get("image") or old_in.get("stage") != new_in.get("stage"):
-            return f"base image changed (was {old_in.get('image') or 'stage ' + str(old_in.get('stage'))})"
+        old_image = old_in.get("image") or old_in.get("_image")
+        if old_image != (new_in.get("image") or new_in.get("_image")) or old_in.get("stage") != new_in.get("stage"):
+            return f"base image changed (was {old_image or 'stage ' + str(old_in.get('stage'))})"
         if old_in.get("id") != new_in.get("id") or old_in.get("layers") != new_in.get("layers"):
             return "base image digest changed"
         if old_in.get("platform") != new_in.get("platform"):
