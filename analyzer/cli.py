@@ -177,12 +177,6 @@ from .model import ParseError as _ParseError  # noqa: E402
 from .files import DecodeError  # noqa: E402,F401
 
 
-def _lineage_available() -> bool:  # TEMP-LINEAGE-GUARD
-    import importlib.util
-
-    return all(importlib.util.find_spec(m) for m in ("analyzer.effects", "analyzer.knowledge.roots", "analyzer.lineage.fetch"))
-
-
 def _emit(text: str, output: Optional[Path], color: bool) -> None:
     if output is not None:
         try:

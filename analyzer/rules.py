@@ -407,10 +407,7 @@ def lint_text(text: str, options: LintOptions = LintOptions(), path: str = "Dock
         return [parse_error_finding(exc, path)]
     result = None
     if lineage == "builtin":
-        try:  # TEMP-LINEAGE-GUARD
-            from .lineage.session import analyze_file, builtin_resolver
+        from .lineage.session import analyze_file, builtin_resolver
 
-            result = analyze_file(df, builtin_resolver(), build_args=dict(options.build_args))
-        except ImportError:
-            result = None
+        result = analyze_file(df, builtin_resolver(), build_args=dict(options.build_args))
     return lint(df, options, catalog, result)

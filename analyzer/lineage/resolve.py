@@ -16,6 +16,7 @@ from typing import Optional
 
 from ..images import ImageRef, InvalidReference, is_scratch, looks_dynamic, parse_ref
 from ..model import AnalyzerError, Dockerfile, Stage
+from .fetch import FetchError, OfflineMiss
 
 MAX_DEPTH = 25
 # words of a FetchError that mean the host did not answer at all
@@ -55,13 +56,8 @@ class ImageDef:
         return out
 
 
-def _skipped_error():
-    from .fetch import FetchError
-
-    class _SkippedFetch(FetchError):
-        """A request not sent because its host failed earlier in this run."""
-
-    return _SkippedFetch
+class SkippedFetch(FetchError):
+    """A request not sent because its host failed earlier in this run."""
 
 
 def display_name(ref: ImageRef) -> str:
@@ -107,8 +103,6 @@ class Resolver:
         unreachable host (no network, a dead server) costs one time-out per run, not one
         per image."""
         from urllib.parse import urlsplit
-
-        from .fetch import FetchError
 
         host = urlsplit(location).netloc if "://" in location else ""
         if host and host in self._down:
@@ -203,8 +197,6 @@ class Resolver:
         return ImageDef(name, "unresolved", "", None, ref=ref, errors=errors or [f"{name}: no catalog entry, no known Dockerfile"])
 
     def _from_entry(self, ref: ImageRef, name: str, entry, errors: list) -> Optional[ImageDef]:
-        from .fetch import FetchError
-
         for location in entry.locations(ref):
             try:
                 fetched = self._get(location, "dockerfile")
@@ -221,7 +213,6 @@ class Resolver:
         return None
 
     def _from_official(self, ref: ImageRef, name: str, errors: list) -> Optional[ImageDef]:
-        from .fetch import FetchError
         from .official import MANIFEST_URL, find_build
 
         repo = ref.path.split("/", 1)[1]
@@ -272,12 +263,7 @@ class Resolver:
         return ImageDef(name, "dockerfile", source, parent, ref=ref, dockerfile=df, stages=stages, build_args=build_args, errors=errors)
 
 
-SkippedFetch = _skipped_error()
-
-
 def _offline_miss(exc) -> bool:
-    from .fetch import OfflineMiss
-
     return isinstance(exc, OfflineMiss)
 
 
