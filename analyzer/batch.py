@@ -69,12 +69,6 @@ class Batch:
     jobs: int = 1
 
 
-def _lineage_available() -> bool:  # TEMP-LINEAGE-GUARD
-    import importlib.util
-
-    return all(importlib.util.find_spec(m) for m in ("analyzer.effects", "analyzer.knowledge.roots", "analyzer.lineage.fetch"))
-
-
 class FileAnalyzer:
     """Analyses one input at a time; keeps what files share (catalog, configs, resolvers)."""
 
@@ -88,7 +82,7 @@ class FileAnalyzer:
         self.discovery = Discovery()
         self.resolvers: dict = {}
         self._options: dict = {}
-        self._lineage = settings.lineage and _lineage_available()
+        self._lineage = settings.lineage
 
     def _options_for(self, item: str):
         from .config import lint_options

@@ -18,7 +18,6 @@ from .jsonio import dumps
 from .paths import artifact_uri, clean, repo_root, to_bytes
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-INFORMATION_URI = "https://github.com/dockerfile-analyzer/dockerfile-analyzer"
 TOOL_NAME = "analyze"
 LEVELS = {"error": "error", "warning": "warning", "info": "note", "style": "note"}
 FINGERPRINT_KEY = "analyzeFinding/v1"
@@ -124,7 +123,6 @@ def sarif_log(results, *, version: str, catalog: dict, root: Optional[str] = Non
     driver = {
         "name": TOOL_NAME,
         "version": version or "0",
-        "informationUri": INFORMATION_URI,
         "rules": [rule_descriptor(catalog[rid]) for rid in referenced],
     }
     run = {
