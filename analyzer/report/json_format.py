@@ -11,7 +11,7 @@ def render_json(results, version: str) -> str:
         entry = {"path": result.path, "findings": [f.as_json() for f in result.findings]}
         if result.error:
             entry["error"] = result.error
-        for key in ("lineage", "explain", "plan"):
+        for key in ("lineage", "explain", "plan", "build"):
             if key in result.extra:
                 entry[key] = result.extra[key]
         files.append(entry)
