@@ -11,6 +11,10 @@ ship no programs on PATH, except the ``*-config`` scripts listed here.
 treat its commands as unknown, never as missing. The lookups go through
 :class:`PackageIndex` objects, one per package manager, so a complete index (Debian's
 ``Contents-amd64``) can replace a curated table with :func:`set_index`.
+
+apt lookups answer from the curated table for a package it lists, else from Debian
+bookworm's Contents index (:mod:`analyzer.knowledge.debian_index`), else by the library
+rule; :func:`packages_providing` lists the curated providers first, then the index's.
 """
 
 from __future__ import annotations
@@ -699,6 +703,10 @@ class TableIndex:
             return ()
         return None
 
+    def knows(self, package: str) -> bool:
+        """Whether the table lists ``package`` itself (not just by the library rule)."""
+        return package in self._table
+
     def depends(self, package: str) -> tuple[str, ...]:
         return tuple(self._depends.get(package, ()))
 
@@ -736,7 +744,7 @@ _RPM_PREFERRED = {"git": "git", "curl": "curl", "nc": "nmap-ncat", "pip3": "pyth
 
 _INDEXES: dict = {}
 _FACTORIES = {
-    "apt": lambda: TableIndex(_APT, _APT_DEPENDS, preferred=_APT_PREFERRED),
+    "apt": lambda: _apt_index(),
     "apk": lambda: TableIndex(_APK, _APK_DEPENDS, preferred=_APK_PREFERRED),
     "rpm": lambda: TableIndex(_RPM, _RPM_DEPENDS, preferred=_RPM_PREFERRED),
     "zypper": lambda: TableIndex(_ZYPPER, _ZYPPER_DEPENDS),
@@ -751,6 +759,14 @@ _FAMILY_MANAGER = {
     "debian": "apt", "ubuntu": "apt", "alpine": "apk", "rhel": "dnf", "fedora": "dnf",
     "centos": "yum", "amazon": "yum", "suse": "zypper", "opensuse": "zypper",
 }
+
+
+def _apt_index() -> PackageIndex:
+    # curated table first (alternatives links, metapackages, what a package pulls in),
+    # then Debian's own Contents index (bookworm) for every package the table does not list
+    from .debian_index import DebianAptIndex
+
+    return DebianAptIndex(TableIndex(_APT, _APT_DEPENDS, preferred=_APT_PREFERRED))
 
 
 def _index(manager: str) -> Optional[PackageIndex]:

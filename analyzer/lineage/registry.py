@@ -1,0 +1,937 @@
+"""A client for the OCI distribution API: tags to digests, manifests, image configs, blobs.
+
+``Registry(cache_dir).resolve("python:3.12-slim")`` returns a :class:`Resolved` (the digest
+the tag points to, the platform manifest's digest, the config and layer descriptors);
+``config(resolved)`` returns the image config (``history[]``, ``rootfs.diff_ids``);
+``open_blob(repo, digest)`` streams a blob. Errors are :class:`RegistryError`, one line.
+
+* References are normalised by :func:`analyzer.images.parse_ref`; ``docker.io`` is served by
+  ``registry-1.docker.io``. Registries on ``localhost``, 127.0.0.0/8 and ``::1`` (and those in
+  ``insecure_registries``) are spoken to over plain HTTP, every other one over HTTPS.
+* Tags are resolved with HEAD (``Docker-Content-Digest``), which Docker Hub does not count
+  against its pull limit. Manifests, configs and blobs are then fetched by digest and their
+  sha256 verified; a mismatch is an error and nothing is cached.
+* An index (OCI index or Docker manifest list) is narrowed to ``platform`` (``os/arch`` or
+  ``os/arch/variant``); attestation entries (platform ``unknown/unknown``) are skipped.
+* Authentication: a 401 carries ``WWW-Authenticate`` challenges (several may share one header).
+  For ``Bearer`` the realm is asked for a token (``token`` or ``access_token``) with the
+  challenge's service and scope, cached per (realm, service, scope) for ``expires_in``
+  seconds (60 when absent). For ``Basic``, or to obtain the token, credentials come from the
+  Docker config (``auths.<host>.auth``, base64 of ``user:password``). Credentials never
+  appear in ``log`` or in errors, and ``Authorization`` is dropped when a redirect (blob GETs
+  307 to a CDN) leaves the registry's scheme, host and port.
+* 429 and 503 are retried a bounded number of times, waiting ``Retry-After`` (capped).
+* Cache under ``<cache_dir>/registry``: anything addressed by a digest lives forever in
+  ``blobs/sha256/<hex>`` (written to a temporary file and renamed; verified again when read,
+  refetched when corrupt); tag -> digest answers live in ``tags/`` and are reused online for
+  ``tag_ttl`` seconds. ``offline=True`` sends nothing: what is not cached raises
+  ``RegistryError("... not in cache (offline)")``.
+* Limits: connect and read timeouts; manifests, configs and tokens must arrive within
+  ``deadline`` seconds (checked between reads, a read blocks at most the read timeout) and
+  hold at most ``max_manifest_bytes``. Blob streams have the per-read timeout only.
+
+``requests`` is imported on first network use. A Registry is meant for one thread.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import ipaddress
+import json
+import os
+import re
+import tempfile
+import time
+from dataclasses import dataclass
+from email.utils import mktime_tz, parsedate_tz
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Optional, Union
+from urllib.parse import urlencode, urljoin, urlsplit
+
+from .. import __version__
+from ..images import DEFAULT_API_HOST, DEFAULT_DOMAIN, ImageRef, InvalidReference, parse_ref
+from ..model import AnalyzerError
+
+__all__ = [
+    "RegistryError",
+    "Registry",
+    "Resolved",
+    "Descriptor",
+    "Challenge",
+    "parse_challenges",
+    "MEDIA_OCI_INDEX",
+    "MEDIA_DOCKER_LIST",
+    "MEDIA_OCI_MANIFEST",
+    "MEDIA_DOCKER_MANIFEST",
+]
+
+MEDIA_OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+MEDIA_DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+MEDIA_OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+MEDIA_DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+INDEX_TYPES = frozenset({MEDIA_OCI_INDEX, MEDIA_DOCKER_LIST})
+MANIFEST_TYPES = frozenset({MEDIA_OCI_MANIFEST, MEDIA_DOCKER_MANIFEST})
+ACCEPT = ", ".join([MEDIA_OCI_INDEX, MEDIA_DOCKER_LIST, MEDIA_OCI_MANIFEST, MEDIA_DOCKER_MANIFEST])
+
+USER_AGENT = f"dockerfile-analyzer/{__version__}"
+DEFAULT_TOKEN_LIFETIME = 60
+TOKEN_MARGIN = 5
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+RETRY_STATUSES = frozenset({429, 503})
+CHUNK = 64 * 1024
+_DIGEST_RE = re.compile(r"sha256:[0-9a-f]{64}\Z")
+
+
+class RegistryError(AnalyzerError):
+    """Talking to a registry failed, or what it sent cannot be trusted; one line."""
+
+
+@dataclass(frozen=True)
+class Descriptor:
+    digest: str
+    size: int
+    media_type: str
+    platform: Optional[str] = None  # "os/arch[/variant]" for index entries
+
+
+@dataclass(frozen=True)
+class Resolved:
+    ref: ImageRef
+    digest: str  # what the tag points to: an index or a manifest
+    manifest_digest: str  # the image manifest for ``platform``
+    media_type: str  # of that manifest
+    config: Descriptor
+    layers: tuple[Descriptor, ...]
+    platform: str
+    index_digest: Optional[str] = None  # set when ``digest`` is an index
+
+    @property
+    def host(self) -> str:
+        return self.ref.api_host
+
+    @property
+    def repository(self) -> str:
+        return self.ref.path
+
+    @property
+    def pinned(self) -> str:
+        """The reference pinned to what it resolved to: ``name@digest``."""
+        return f"{self.ref.name}@{self.digest}"
+
+
+@dataclass(frozen=True)
+class Challenge:
+    scheme: str  # lower case: "bearer", "basic"
+    params: Mapping[str, str]  # parameter names in lower case
+
+
+# -- WWW-Authenticate -----------------------------------------------------------------------
+
+_TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+_QUOTED = r'"(?:[^"\\]|\\.)*"'
+_PARAM_RE = re.compile(rf"\s*({_TOKEN})\s*=\s*({_QUOTED}|{_TOKEN}=*)\s*")
+_SCHEME_RE = re.compile(rf"\s*({_TOKEN})(?=\s|,|$)")
+
+
+def parse_challenges(header: str) -> list[Challenge]:
+    """All challenges in a ``WWW-Authenticate`` value (RFC 9110 syntax, quoted commas kept)."""
+    challenges: list[Challenge] = []
+    pos, n = 0, len(header)
+    while pos < n:
+        while pos < n and header[pos] in " \t,":
+            pos += 1
+        match = _SCHEME_RE.match(header, pos) if pos < n else None
+        if not match:
+            break
+        scheme = match.group(1).lower()
+        pos = match.end()
+        params: dict[str, str] = {}
+        if not _PARAM_RE.match(header, pos):
+            # a token68 (``Basic dXNlcg==``) or nothing: skip to the next challenge
+            comma = header.find(",", pos)
+            pos = n if comma == -1 else comma
+        while True:
+            param = _PARAM_RE.match(header, pos)
+            if not param:
+                break
+            value = param.group(2)
+            if value.startswith('"'):
+                value = re.sub(r"\\(.)", r"\1", value[1:-1])
+            params.setdefault(param.group(1).lower(), value)
+            pos = param.end()
+            if pos < n and header[pos] == "," and _PARAM_RE.match(header, pos + 1):
+                pos += 1
+                continue
+            break
+        challenges.append(Challenge(scheme, params))
+    return challenges
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _plain_http_host(host: str) -> bool:
+    """Docker speaks plain HTTP to localhost and the loopback network without being told."""
+    name = host
+    if name.startswith("["):
+        name = name[1:name.find("]")] if "]" in name else name[1:]
+    elif name.count(":") == 1:
+        name = name.partition(":")[0]
+    if name.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def _origin(url: str) -> tuple[str, str, Optional[int]]:
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
+
+
+def _hex(digest: str) -> str:
+    if not _DIGEST_RE.match(digest):
+        raise RegistryError(f"unsupported or malformed digest {digest!r} (sha256 expected)")
+    return digest[len("sha256:"):]
+
+
+def _retry_after(value: Optional[str]) -> Optional[float]:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    parsed = parsedate_tz(value)
+    if parsed is None:
+        return None
+    return max(0.0, mktime_tz(parsed) - time.time())
+
+
+def _platform_of(entry: Mapping[str, Any]) -> Optional[str]:
+    plat = entry.get("platform")
+    if not isinstance(plat, dict):
+        return None
+    text = f"{plat.get('os', '')}/{plat.get('architecture', '')}"
+    if plat.get("variant"):
+        text += f"/{plat['variant']}"
+    return text
+
+
+def _is_attestation(entry: Mapping[str, Any]) -> bool:
+    plat = entry.get("platform")
+    if isinstance(plat, dict) and (plat.get("os") == "unknown" or plat.get("architecture") == "unknown"):
+        return True
+    annotations = entry.get("annotations")
+    return isinstance(annotations, dict) and annotations.get("vnd.docker.reference.type") == "attestation-manifest"
+
+
+def _descriptor(data: Any, what: str) -> Descriptor:
+    if not isinstance(data, dict) or not isinstance(data.get("digest"), str):
+        raise RegistryError(f"{what}: descriptor without a digest")
+    size = data.get("size")
+    return Descriptor(
+        digest=data["digest"],
+        size=size if isinstance(size, int) else -1,
+        media_type=str(data.get("mediaType", "")),
+        platform=_platform_of(data),
+    )
+
+
+def _load_json(body: bytes, what: str) -> Any:
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise RegistryError(f"{what}: not valid JSON") from None
+
+
+# -- the client -------------------------------------------------------------------------------
+
+
+class Registry:
+    def __init__(
+        self,
+        cache_dir: Optional[Path],
+        *,
+        offline: bool = False,
+        platform: str = "linux/amd64",
+        docker_config: Optional[Path] = None,
+        insecure_registries: Iterable[str] = (),
+        timeout: tuple[float, float] = (5, 15),
+        deadline: float = 30,
+        max_manifest_bytes: int = 4_000_000,
+        tag_ttl: float = 300,
+        retries: int = 3,
+        max_retry_after: float = 5,
+        max_redirects: int = 5,
+    ):
+        self.root = Path(cache_dir) / "registry" if cache_dir is not None else None
+        self.offline = offline
+        parts = platform.split("/")
+        if len(parts) not in (2, 3) or not all(parts):
+            raise RegistryError(f"invalid platform {platform!r}: expected os/arch[/variant]")
+        self.platform = platform
+        self.docker_config = (
+            Path(docker_config) if docker_config is not None else Path.home() / ".docker" / "config.json"
+        )
+        self.insecure_registries = frozenset(h.lower() for h in insecure_registries)
+        self.timeout = timeout
+        self.deadline = deadline
+        self.max_manifest_bytes = max_manifest_bytes
+        self.tag_ttl = tag_ttl
+        self.retries = retries
+        self.max_retry_after = max_retry_after
+        self.max_redirects = max_redirects
+        self.requests_made = 0
+        self.log: list[str] = []
+        self._session: Any = None
+        self._tokens: dict[tuple[str, str, str], tuple[str, float]] = {}
+        self._scope_auth: dict[tuple[str, str], tuple[str, str, str]] = {}
+        self._basic_hosts: set[str] = set()
+        self._auths: Optional[dict[str, tuple[str, str]]] = None
+        self._cache_warned = False
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def resolve(self, ref: Union[str, ImageRef]) -> Resolved:
+        ref = self._ref(ref)
+        if ref.digest is not None:
+            digest = ref.digest
+            _hex(digest)
+        else:
+            digest = self._tag_digest(ref)
+        body, media_type = self._manifest(ref, digest)
+        data = _load_json(body, f"manifest {ref.name}@{digest}")
+        if not isinstance(data, dict):
+            raise RegistryError(f"manifest {ref.name}@{digest}: not a JSON object")
+        media_type = str(data.get("mediaType") or media_type or "")
+        index_digest = None
+        if media_type in INDEX_TYPES or (not media_type and "manifests" in data):
+            index_digest = digest
+            entry = self._pick_platform(ref, digest, data)
+            manifest_digest = entry.digest
+            body, child_type = self._manifest(ref, manifest_digest)
+            data = _load_json(body, f"manifest {ref.name}@{manifest_digest}")
+            if not isinstance(data, dict):
+                raise RegistryError(f"manifest {ref.name}@{manifest_digest}: not a JSON object")
+            media_type = str(data.get("mediaType") or entry.media_type or child_type or "")
+        else:
+            manifest_digest = digest
+        if media_type not in MANIFEST_TYPES and not (not media_type and "config" in data):
+            raise RegistryError(
+                f"manifest {ref.name}@{manifest_digest}: unsupported media type {media_type or 'none'!r}"
+            )
+        what = f"manifest {ref.name}@{manifest_digest}"
+        config = _descriptor(data.get("config"), what)
+        layers_data = data.get("layers")
+        if not isinstance(layers_data, list):
+            raise RegistryError(f"{what}: no layers list")
+        layers = tuple(_descriptor(layer, what) for layer in layers_data)
+        return Resolved(
+            ref=ref,
+            digest=digest,
+            manifest_digest=manifest_digest,
+            media_type=media_type or MEDIA_OCI_MANIFEST,
+            config=config,
+            layers=layers,
+            platform=self.platform,
+            index_digest=index_digest,
+        )
+
+    def config(self, resolved: Resolved) -> dict:
+        digest = resolved.config.digest
+        what = f"config {resolved.ref.name}@{digest}"
+        body = self._by_digest(resolved.ref, "blobs", digest, what)
+        data = _load_json(body, what)
+        if not isinstance(data, dict):
+            raise RegistryError(f"{what}: not a JSON object")
+        return data
+
+    def open_blob(self, repo: Union[str, ImageRef, Resolved], digest: str, *, size: Optional[int] = None) -> "BlobStream":
+        """A file-like reading the blob. Cached blobs are verified before they are returned;
+        a blob from the network is hashed as it is read and checked at the end of the data
+        (``RegistryError`` then). It is stored in the cache only when read to the end and
+        verified. Leaving a ``with`` block normally reads what the consumer left and verifies."""
+        ref = repo.ref if isinstance(repo, Resolved) else self._ref(repo)
+        hex_ = _hex(digest)
+        what = f"blob {ref.name}@{digest}"
+        path = self._blob_path(hex_)
+        if path is not None and path.is_file():
+            if self._file_ok(path, hex_):
+                self.log.append(f"{what}: from cache")
+                return BlobStream(open(path, "rb"), None, hex_, what, None, None)
+            self._discard_corrupt(path, what)
+        if self.offline:
+            raise RegistryError(f"{what}: not in cache (offline)")
+        resp = self._request("GET", ref, f"/blobs/{digest}", what, stream=True)
+        length = resp.headers.get("content-length", "")
+        if size is not None and size >= 0 and length.isdigit() and int(length) != size:
+            resp.close()
+            raise RegistryError(f"{what}: server sends {length} bytes, the descriptor says {size}")
+        tmp = self._temp_file(path)
+        return BlobStream(resp, resp.raw, hex_, what, tmp, path, expected_size=size, log=self.log)
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def __enter__(self) -> "Registry":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- tags and manifests -------------------------------------------------------------------
+
+    def _ref(self, ref: Union[str, ImageRef]) -> ImageRef:
+        if isinstance(ref, ImageRef):
+            return ref
+        try:
+            return parse_ref(ref)
+        except InvalidReference as exc:
+            raise RegistryError(str(exc)) from None
+
+    def _tag_file(self, ref: ImageRef) -> Optional[Path]:
+        if self.root is None:
+            return None
+        key = hashlib.sha256(f"{ref.api_host}/{ref.path}:{ref.tag}".encode()).hexdigest()
+        return self.root / "tags" / f"{key}.json"
+
+    def _tag_digest(self, ref: ImageRef) -> str:
+        what = f"{ref.name}:{ref.tag}"
+        path = self._tag_file(ref)
+        cached = None
+        if path is not None:
+            try:
+                cached = json.loads(path.read_text())
+                _hex(cached["digest"])
+            except (OSError, ValueError, KeyError, TypeError, RegistryError):
+                cached = None
+        if cached is not None and (self.offline or time.time() - cached.get("at", 0) < self.tag_ttl):
+            self.log.append(f"tag {what}: {cached['digest']} from cache")
+            return cached["digest"]
+        if self.offline:
+            raise RegistryError(f"tag {what}: not in cache (offline)")
+        resp = self._request("HEAD", ref, f"/manifests/{ref.tag}", f"tag {what}", accept=ACCEPT)
+        digest = (resp.headers.get("docker-content-digest") or "").strip()
+        media_type = (resp.headers.get("content-type") or "").split(";")[0].strip()
+        resp.close()
+        if not _DIGEST_RE.match(digest):
+            # some registries answer HEAD without the digest: GET it and hash the body
+            resp = self._request("GET", ref, f"/manifests/{ref.tag}", f"tag {what}", accept=ACCEPT, stream=True)
+            body = self._read_small(resp, f"manifest {what}")
+            digest = "sha256:" + hashlib.sha256(body).hexdigest()
+            self._store(_hex(digest), body)
+        if path is not None:
+            self._write_atomic(path, json.dumps({"digest": digest, "media_type": media_type, "at": time.time()}).encode())
+        self.log.append(f"tag {what}: {digest}")
+        return digest
+
+    def _manifest(self, ref: ImageRef, digest: str) -> tuple[bytes, str]:
+        body = self._by_digest(ref, "manifests", digest, f"manifest {ref.name}@{digest}", accept=ACCEPT)
+        return body, ""
+
+    def _pick_platform(self, ref: ImageRef, digest: str, data: dict) -> Descriptor:
+        entries = data.get("manifests")
+        what = f"index {ref.name}@{digest}"
+        if not isinstance(entries, list):
+            raise RegistryError(f"{what}: no manifests list")
+        want = self.platform.split("/")
+        available = []
+        candidates = []
+        for entry in entries:
+            if not isinstance(entry, dict) or _is_attestation(entry):
+                continue
+            plat = entry.get("platform") or {}
+            if not isinstance(plat, dict):
+                continue
+            available.append(_platform_of(entry) or "?")
+            if plat.get("os") != want[0] or plat.get("architecture") != want[1]:
+                continue
+            variant = plat.get("variant")
+            if len(want) == 3 and variant and variant != want[2]:
+                continue
+            candidates.append((0 if len(want) < 3 or variant == want[2] else 1, len(candidates), entry))
+        if not candidates:
+            shown = ", ".join(sorted(set(available))) or "none"
+            raise RegistryError(f"{what}: no manifest for platform {self.platform} (available: {shown})")
+        candidates.sort(key=lambda c: (c[0], c[1]))
+        return _descriptor(candidates[0][2], what)
+
+    # -- content addressed fetches -----------------------------------------------------------
+
+    def _by_digest(self, ref: ImageRef, kind: str, digest: str, what: str, accept: Optional[str] = None) -> bytes:
+        hex_ = _hex(digest)
+        path = self._blob_path(hex_)
+        if path is not None and path.is_file():
+            try:
+                body = path.read_bytes()
+            except OSError:
+                body = None
+            if body is not None and hashlib.sha256(body).hexdigest() == hex_:
+                self.log.append(f"{what}: from cache")
+                return body
+            self._discard_corrupt(path, what)
+        if self.offline:
+            raise RegistryError(f"{what}: not in cache (offline)")
+        resp = self._request("GET", ref, f"/{kind}/{digest}", what, accept=accept, stream=True)
+        body = self._read_small(resp, what)
+        actual = hashlib.sha256(body).hexdigest()
+        if actual != hex_:
+            raise RegistryError(f"{what}: content does not match its digest (got sha256:{actual})")
+        self._store(hex_, body)
+        return body
+
+    def _read_small(self, resp: Any, what: str) -> bytes:
+        start = time.monotonic()
+        try:
+            length = resp.headers.get("content-length", "")
+            if length.isdigit() and int(length) > self.max_manifest_bytes:
+                raise RegistryError(f"{what}: larger than {self.max_manifest_bytes} bytes")
+            chunks = []
+            total = 0
+            while True:
+                if time.monotonic() - start > self.deadline:
+                    raise RegistryError(f"{what}: timed out after {self.deadline:g} s (total time limit)")
+                data = self._read1(resp.raw, min(CHUNK, self.max_manifest_bytes + 1 - total), what)
+                if not data:
+                    break
+                chunks.append(data)
+                total += len(data)
+                if total > self.max_manifest_bytes:
+                    raise RegistryError(f"{what}: larger than {self.max_manifest_bytes} bytes")
+            return b"".join(chunks)
+        finally:
+            resp.close()
+
+    def _read1(self, raw: Any, amount: int, what: str) -> bytes:
+        import requests
+        import urllib3.exceptions
+
+        try:
+            return raw.read1(amount, decode_content=True)
+        except (urllib3.exceptions.HTTPError, requests.RequestException, OSError) as exc:
+            raise RegistryError(f"{what}: connection failed while reading ({_why(exc)})") from None
+
+    # -- HTTP ------------------------------------------------------------------------------------
+
+    def _base(self, host: str) -> str:
+        scheme = "http" if _plain_http_host(host) or host.lower() in self.insecure_registries else "https"
+        return f"{scheme}://{host}"
+
+    def _ensure_session(self) -> None:
+        if self._session is None:
+            import requests
+
+            session = requests.Session()
+            session.trust_env = False  # no ~/.netrc credentials; proxies are looked up per request
+            session.headers["User-Agent"] = USER_AGENT
+            self._session = session
+
+    def _request(
+        self, method: str, ref: ImageRef, tail: str, what: str, *, accept: Optional[str] = None, stream: bool = False
+    ) -> Any:
+        """Send one API request with auth, redirects and retries; return a 200 response."""
+        host = ref.api_host
+        url = f"{self._base(host)}/v2/{ref.path}{tail}"
+        headers = {}
+        if accept:
+            headers["Accept"] = accept
+        auth = self._known_auth(host, ref.path)
+        challenged = False
+        while True:
+            if auth:
+                headers["Authorization"] = auth
+            resp = self._send(method, url, headers, what, stream)
+            if resp.status_code != 401:
+                break
+            challenge_header = resp.headers.get("www-authenticate", "")
+            resp.close()
+            if challenged:
+                raise RegistryError(f"{what}: access denied (401 after authenticating)")
+            challenged = True
+            auth = self._answer(host, ref.path, challenge_header, what)
+        status = resp.status_code
+        if status == 200:
+            return resp
+        resp.close()
+        if status == 404:
+            raise RegistryError(f"{what}: not found (404)")
+        if status == 403:
+            raise RegistryError(f"{what}: access denied (403)")
+        if status in RETRY_STATUSES:
+            raise RegistryError(f"{what}: {status} after {self.retries} retries (rate limited or unavailable)")
+        raise RegistryError(f"{what}: HTTP {status} {resp.reason or ''}".rstrip())
+
+    def _send(self, method: str, url: str, headers: dict[str, str], what: str, stream: bool) -> Any:
+        """One request, following redirects (credentials dropped off-origin), retrying 429/503."""
+        attempt = 0
+        while True:
+            resp = self._follow(method, url, headers, what, stream)
+            if resp.status_code not in RETRY_STATUSES or attempt >= self.retries:
+                return resp
+            wait = _retry_after(resp.headers.get("retry-after"))
+            if wait is None:
+                wait = 0.5 * (2 ** attempt)
+            wait = min(wait, self.max_retry_after)
+            self.log.append(f"{what}: {resp.status_code}, retrying in {wait:g} s")
+            resp.close()
+            time.sleep(wait)
+            attempt += 1
+
+    def _follow(self, method: str, url: str, headers: dict[str, str], what: str, stream: bool) -> Any:
+        origin = _origin(url)
+        current = url
+        hop_headers = dict(headers)
+        for _ in range(self.max_redirects + 1):
+            resp = self._raw(method, current, hop_headers, what, stream)
+            if resp.status_code not in REDIRECTS:
+                return resp
+            location = resp.headers.get("location")
+            resp.close()
+            if not location:
+                raise RegistryError(f"{what}: redirect without a Location")
+            target = urljoin(current, location)
+            if urlsplit(target).scheme not in ("http", "https"):
+                raise RegistryError(f"{what}: redirect to a non-HTTP URL")
+            if _origin(target) != origin:
+                hop_headers.pop("Authorization", None)
+            if resp.status_code == 303:
+                method = "GET" if method != "HEAD" else method
+            current = target
+        raise RegistryError(f"{what}: more than {self.max_redirects} redirects")
+
+    def _raw(self, method: str, url: str, headers: Mapping[str, str], what: str, stream: bool) -> Any:
+        import requests
+
+        self._ensure_session()
+        self.requests_made += 1
+        try:
+            proxies = requests.utils.get_environ_proxies(url)
+            resp = self._session.request(
+                method, url, headers=dict(headers), stream=stream or method == "GET",
+                allow_redirects=False, timeout=self.timeout, proxies=proxies,
+            )
+        except requests.Timeout:
+            raise RegistryError(f"{what}: {_shown(url)} timed out") from None
+        except requests.RequestException as exc:
+            raise RegistryError(f"{what}: cannot reach {_shown(url)} ({_why(exc)})") from None
+        self.log.append(f"{method} {_shown(url)}: {resp.status_code}")
+        return resp
+
+    # -- authentication ---------------------------------------------------------------------------
+
+    def _known_auth(self, host: str, repo: str) -> Optional[str]:
+        key = self._scope_auth.get((host, repo))
+        if key is not None:
+            token = self._tokens.get(key)
+            if token is not None and token[1] > time.monotonic():
+                return f"Bearer {token[0]}"
+        if host in self._basic_hosts:
+            creds = self._credentials(host)
+            if creds:
+                return _basic(creds)
+        return None
+
+    def _answer(self, host: str, repo: str, header: str, what: str) -> str:
+        challenges = parse_challenges(header)
+        bearer = next((c for c in challenges if c.scheme == "bearer"), None)
+        if bearer is not None:
+            realm = bearer.params.get("realm")
+            if not realm:
+                raise RegistryError(f"{what}: the registry asks for a Bearer token but names no realm")
+            if urlsplit(realm).scheme not in ("http", "https"):
+                raise RegistryError(f"{what}: token realm is not an HTTP URL")
+            service = bearer.params.get("service", "")
+            scope = bearer.params.get("scope") or f"repository:{repo}:pull"
+            key = (realm, service, scope)
+            token = self._tokens.get(key)
+            if token is None or token[1] <= time.monotonic():
+                token = self._fetch_token(host, realm, service, scope, what)
+                self._tokens[key] = token
+            self._scope_auth[(host, repo)] = key
+            return f"Bearer {token[0]}"
+        if any(c.scheme == "basic" for c in challenges):
+            creds = self._credentials(host)
+            if not creds:
+                raise RegistryError(f"{what}: authentication required and no credentials for {host} in {self.docker_config}")
+            self._basic_hosts.add(host)
+            return _basic(creds)
+        if not challenges:
+            raise RegistryError(f"{what}: 401 without a WWW-Authenticate challenge")
+        raise RegistryError(f"{what}: unsupported authentication scheme {challenges[0].scheme!r}")
+
+    def _fetch_token(self, host: str, realm: str, service: str, scope: str, what: str) -> tuple[str, float]:
+        query = {k: v for k, v in (("service", service), ("scope", scope)) if v}
+        sep = "&" if urlsplit(realm).query else "?"
+        url = realm + (sep + urlencode(query) if query else "")
+        headers = {}
+        creds = self._credentials(host)
+        realm_parts = urlsplit(realm)
+        if creds and (realm_parts.scheme == "https" or (realm_parts.hostname or "").lower() == _hostname(host)):
+            headers["Authorization"] = _basic(creds)
+        resp = self._send("GET", url, headers, f"token for {what}", True)
+        if resp.status_code != 200:
+            resp.close()
+            raise RegistryError(f"{what}: token request to {_shown(realm)} failed with HTTP {resp.status_code}")
+        data = _load_json(self._read_small(resp, f"token for {what}"), f"token for {what}")
+        if not isinstance(data, dict):
+            raise RegistryError(f"{what}: token response is not a JSON object")
+        token = data.get("token") or data.get("access_token")
+        if not isinstance(token, str) or not token:
+            raise RegistryError(f"{what}: token response holds no token")
+        lifetime = data.get("expires_in")
+        if not isinstance(lifetime, (int, float)) or lifetime <= 0:
+            lifetime = DEFAULT_TOKEN_LIFETIME
+        return token, time.monotonic() + max(1.0, lifetime - TOKEN_MARGIN)
+
+    def _credentials(self, host: str) -> Optional[tuple[str, str]]:
+        if self._auths is None:
+            self._auths = {}
+            try:
+                data = json.loads(self.docker_config.read_text())
+            except FileNotFoundError:
+                data = {}
+            except (OSError, ValueError):
+                self.log.append(f"docker config {self.docker_config}: unreadable, no credentials used")
+                data = {}
+            auths = data.get("auths") if isinstance(data, dict) else None
+            for key, entry in (auths or {}).items() if isinstance(auths, dict) else ():
+                creds = _decode_auth(entry)
+                if creds:
+                    self._auths[_config_host(key)] = creds
+        wanted = host.lower()
+        if wanted in (DEFAULT_API_HOST, DEFAULT_DOMAIN):
+            for alias in (DEFAULT_DOMAIN, "index.docker.io", DEFAULT_API_HOST):
+                if alias in self._auths:
+                    return self._auths[alias]
+            return None
+        return self._auths.get(wanted)
+
+    # -- disk cache --------------------------------------------------------------------------------
+
+    def _blob_path(self, hex_: str) -> Optional[Path]:
+        return self.root / "blobs" / "sha256" / hex_ if self.root is not None else None
+
+    def _file_ok(self, path: Path, hex_: str) -> bool:
+        h = hashlib.sha256()
+        try:
+            with open(path, "rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    h.update(chunk)
+        except OSError:
+            return False
+        return h.hexdigest() == hex_
+
+    def _discard_corrupt(self, path: Path, what: str) -> None:
+        self.log.append(f"{what}: cached copy is corrupt, discarded")
+        try:
+            path.unlink()
+        except OSError:
+            pass
+
+    def _store(self, hex_: str, body: bytes) -> None:
+        path = self._blob_path(hex_)
+        if path is not None:
+            self._write_atomic(path, body)
+
+    def _temp_file(self, final: Optional[Path]) -> Optional[Any]:
+        if final is None:
+            return None
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            return tempfile.NamedTemporaryFile(dir=final.parent, prefix=".tmp-", delete=False)
+        except OSError as exc:
+            self._cache_warning(exc)
+            return None
+
+    def _write_atomic(self, path: Path, body: bytes) -> None:
+        tmp = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".tmp-", delete=False) as f:
+                tmp = f.name
+                f.write(body)
+            os.replace(tmp, path)
+        except OSError as exc:
+            if tmp is not None:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+            self._cache_warning(exc)
+
+    def _cache_warning(self, exc: OSError) -> None:
+        if not self._cache_warned:
+            self._cache_warned = True
+            self.log.append(f"registry cache {self.root}: not writable ({exc.strerror or exc}), not caching")
+
+
+class BlobStream(io.RawIOBase):
+    """A blob being read; sha256 (and size, when known) checked when the data ends."""
+
+    def __init__(self, owner: Any, raw: Any, hex_: str, what: str, tmp: Any, final: Optional[Path],
+                 expected_size: Optional[int] = None, log: Optional[list] = None):
+        super().__init__()
+        self._owner = owner  # the response or the cached file
+        self._raw = raw if raw is not None else owner
+        self._network = raw is not None
+        self._hash = hashlib.sha256() if raw is not None else None
+        self._hex = hex_
+        self._what = what
+        self._tmp = tmp
+        self._final = final
+        self._size = expected_size
+        self._read = 0
+        self._log = log
+        self.verified = raw is None  # a cached blob was verified before it was opened
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._done:
+            return 0
+        view = memoryview(buffer)
+        if not self._network:
+            n = self._raw.readinto(view)
+            if not n:
+                self._done = True
+            return n or 0
+        try:
+            data = self._raw.read(len(view), decode_content=False)
+        except Exception as exc:
+            self._abort()
+            raise RegistryError(f"{self._what}: connection failed while reading ({_why(exc)})") from None
+        if not data:
+            self._finish()
+            return 0
+        view[: len(data)] = data
+        self._hash.update(data)
+        self._read += len(data)
+        if self._tmp is not None:
+            try:
+                self._tmp.write(data)
+            except OSError:
+                self._discard_tmp()
+        return len(data)
+
+    def _finish(self) -> None:
+        self._done = True
+        actual = self._hash.hexdigest()
+        if actual != self._hex or (self._size is not None and self._size >= 0 and self._read != self._size):
+            self._abort()
+            if actual != self._hex:
+                raise RegistryError(f"{self._what}: content does not match its digest (got sha256:{actual})")
+            raise RegistryError(f"{self._what}: {self._read} bytes, the descriptor says {self._size}")
+        self.verified = True
+        if self._tmp is not None:
+            name = self._tmp.name
+            try:
+                self._tmp.close()
+                os.replace(name, self._final)
+            except OSError:
+                self._discard_tmp()
+            self._tmp = None
+        if self._log is not None:
+            self._log.append(f"{self._what}: {self._read} bytes, verified")
+        self._owner.close()
+
+    def _discard_tmp(self) -> None:
+        if self._tmp is not None:
+            name = self._tmp.name
+            try:
+                self._tmp.close()
+            except OSError:
+                pass
+            try:
+                os.unlink(name)
+            except OSError:
+                pass
+            self._tmp = None
+
+    def _abort(self) -> None:
+        self._done = True
+        self._discard_tmp()
+        try:
+            self._owner.close()
+        except Exception:
+            pass
+
+    def drain(self) -> None:
+        """Read what is left and verify (raises ``RegistryError`` on a mismatch)."""
+        while not self._done:
+            if not self.read(CHUNK):
+                break
+
+    def close(self) -> None:
+        if not self.closed:
+            if not self._done:
+                self._abort()
+            else:
+                try:
+                    self._owner.close()
+                except Exception:
+                    pass
+        super().close()
+
+    def __exit__(self, exc_type: Any, *rest: Any) -> None:
+        try:
+            if exc_type is None and not self.closed:
+                self.drain()
+        finally:
+            self.close()
+
+
+def _basic(creds: tuple[str, str]) -> str:
+    return "Basic " + base64.b64encode(f"{creds[0]}:{creds[1]}".encode()).decode("ascii")
+
+
+def _decode_auth(entry: Any) -> Optional[tuple[str, str]]:
+    if not isinstance(entry, dict):
+        return None
+    auth = entry.get("auth")
+    if isinstance(auth, str) and auth:
+        try:
+            text = base64.b64decode(auth, validate=False).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        user, colon, password = text.partition(":")
+        return (user, password) if colon and user else None
+    user, password = entry.get("username"), entry.get("password")
+    if isinstance(user, str) and isinstance(password, str) and user:
+        return user, password
+    return None
+
+
+def _config_host(key: str) -> str:
+    """``https://index.docker.io/v1/`` -> ``index.docker.io``; ``host:5000`` stays."""
+    text = key.strip().lower()
+    if "://" in text:
+        text = text.split("://", 1)[1]
+    return text.split("/", 1)[0]
+
+
+def _hostname(host: str) -> str:
+    if host.startswith("["):
+        return host[1:host.find("]")].lower()
+    return host.partition(":")[0].lower() if host.count(":") == 1 else host.lower()
+
+
+def _shown(url: str) -> str:
+    """The URL without userinfo or query (tokens and credentials stay out of messages)."""
+    parts = urlsplit(url)
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    return f"{parts.scheme}://{netloc}{parts.path}"
+
+
+def _why(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]
