@@ -163,8 +163,38 @@ def _reads_script_from_stdin(cmd: ShellCommand) -> bool:
     return True
 
 
+_COMMANDS_MEMO: dict = {}
+_COMMANDS_MEMO_SIZE = 256
+
+
 def commands_of(run: RunScript) -> list[ShellCommand]:
-    """Every command a RUN invokes, heredoc bodies fed to a shell included."""
+    """Every command a RUN invokes, heredoc bodies fed to a shell included.
+
+    The lint checks and the lineage walk both ask for the commands of the same RUN; the
+    answer depends only on the text, shell and heredocs, so recent answers are reused
+    (each caller gets its own list of the same immutable commands).
+    """
+    from . import shell as sh
+
+    if sh._STRICT:  # tests that want parser errors raised
+        return _commands_of(run)
+    if run.script is None:
+        key = (None, run.argv, run.argv_positions)
+    else:
+        key = (run.script, run.interpreter, run.heredocs)
+    try:
+        cached = _COMMANDS_MEMO.get(key)
+    except TypeError:  # an unhashable part: no memo
+        return _commands_of(run)
+    if cached is None:
+        cached = _commands_of(run)
+        if len(_COMMANDS_MEMO) >= _COMMANDS_MEMO_SIZE:
+            _COMMANDS_MEMO.clear()
+        _COMMANDS_MEMO[key] = cached
+    return list(cached)
+
+
+def _commands_of(run: RunScript) -> list[ShellCommand]:
     from dataclasses import replace
 
     from . import shell as sh

@@ -9,7 +9,6 @@ a variable without a known value is not judged.
 
 from __future__ import annotations
 
-import calendar
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -203,6 +202,8 @@ def is_rfc3339(value: str) -> bool:
     m = _RFC3339.match(value)
     if not m:
         return False
+    import calendar
+
     year, month, day, hour, minute, second = (int(m.group(i)) for i in range(1, 7))
     if not 1 <= month <= 12 or not 1 <= day <= calendar.monthrange(year, month)[1]:
         return False

@@ -34,13 +34,10 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import stat
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from email.utils import formatdate, mktime_tz, parsedate_tz
 from pathlib import Path
 from typing import Any, Mapping, Optional
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
@@ -58,6 +55,28 @@ CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie")
 CHUNK = 64 * 1024
 _REDIRECT_KEY = "dockerfile-analyzer redirect "
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+# email.utils and socket cost more to import than an offline run of a small file takes:
+# they load when an HTTP date is read or written or a request fails
+
+
+def parsedate_tz(data):
+    from email.utils import parsedate_tz as parse
+
+    return parse(data)
+
+
+def mktime_tz(data):
+    from email.utils import mktime_tz as mktime
+
+    return mktime(data)
+
+
+def formatdate(timeval=None, localtime=False, usegmt=False):
+    from email.utils import formatdate as fmt
+
+    return fmt(timeval, localtime, usegmt)
 
 
 class FetchError(AnalyzerError):
@@ -342,6 +361,8 @@ class Fetcher:
         return b"".join(chunks)
 
     def _classify(self, exc: BaseException, watch: "_Deadline", url: str) -> Exception:
+        import socket
+
         import requests
         import urllib3.exceptions
 
@@ -516,6 +537,8 @@ class Fetcher:
                 self._warn(f"cache dir {self.cache_dir} is unusable ({exc.strerror or exc}); continuing without a cache")
                 return None
             try:
+                import tempfile
+
                 fd, probe = tempfile.mkstemp(dir=directory, prefix=".probe-")
                 os.close(fd)
                 os.unlink(probe)
@@ -759,6 +782,8 @@ def _watch_socket(sock: Any) -> None:
 
 
 def _shutdown(sock: Any) -> None:
+    import socket
+
     try:
         socket.socket.shutdown(sock, socket.SHUT_RDWR)
     except (OSError, TypeError):
@@ -877,6 +902,8 @@ def _size(n: int) -> str:
 
 def _describe(exc: BaseException, host: Optional[str] = None) -> str:
     """A short reason for a connection failure, from the innermost cause."""
+    import socket
+
     seen: set[int] = set()
     stack: list[BaseException] = [exc]
     innermost: Optional[BaseException] = None
