@@ -182,6 +182,8 @@ class Walker:
             return self._apply_dockerfile(state, image)
         if kind == "builtin" and image.known is not None:
             return self._apply_known(state, image)
+        if kind == "registry" and getattr(image, "registry", None) is not None:
+            return self._apply_registry(state, image)
         # unresolved, or a parent known by name only: anything may be there
         new = state.copy()
         new.unknown_all = Provenance(image.image, image.source or "", None, "", via="contents unknown")
@@ -238,6 +240,55 @@ class Walker:
                 st.unknown_dirs[d] = Provenance(image.image, "builtin", None, "", via="built-in knowledge lists only the notable commands", builtin=True)
             if not getattr(known, "unknown_dirs", None):
                 st.unknown_all = Provenance(image.image, "builtin", None, "", via="built-in knowledge lists only the notable commands", builtin=True)
+        return st
+
+    def _apply_registry(self, state: State, image) -> State:
+        """An image read from a registry: its layers' executables (whiteouts applied in
+        order) and its config's environment, user, working directory and shell."""
+        from .lineage.layers import apply_listing, short_history
+
+        reg = image.registry
+        st = state.copy()
+        for layer in reg.layers:
+            if layer.listing is None:
+                continue
+            prov = Provenance(image.image, image.source, None, short_history(layer.created_by), via=f"layer {layer.index} {layer.digest[:19]}")
+            present = {p: 0 for p in st.files}
+            for p in apply_listing(present, layer.listing, layer.index):
+                st.files.pop(p, None)
+                st.removed[p] = replace(prov, via=f"whiteout in layer {layer.index} {layer.digest[:19]}")
+            for p in layer.listing.added:
+                st.files[p] = prov
+                st.removed.pop(p, None)
+        if not reg.listed:
+            st.unknown_all = Provenance(image.image, image.source, None, "", via=reg.note or "layers not listed")
+        cfg = reg.config or {}
+        env = {}
+        for item in cfg.get("Env") or ():
+            if isinstance(item, str) and "=" in item:
+                k, v = item.split("=", 1)
+                env[k] = v
+        if env:
+            before = st.path_dirs()
+            st.env = env
+            for d in st.path_dirs():
+                if d not in before or d not in DEFAULT_PATH.split(":"):
+                    st.path_entries[d] = Provenance(image.image, image.source, None, _history_setting(reg.history, "PATH", d), via="image config Env")
+        user = cfg.get("User")
+        if isinstance(user, str) and user:
+            st.user = user
+            st.user_origin = Provenance(image.image, image.source, None, _history_setting(reg.history, "USER", user) or f"USER {user}", via="image config User")
+        workdir = cfg.get("WorkingDir")
+        if isinstance(workdir, str) and workdir:
+            st.workdir = workdir
+            st.workdir_origin = Provenance(image.image, image.source, None, _history_setting(reg.history, "WORKDIR", workdir) or f"WORKDIR {workdir}", via="image config WorkingDir")
+        shell = cfg.get("Shell")
+        if isinstance(shell, list) and shell and all(isinstance(w, str) for w in shell):
+            st.shell = tuple(shell)
+        if "/usr/bin/apt-get" in st.files:
+            st.family, st.package_manager = st.family or "debian", "apt"
+        elif "/sbin/apk" in st.files:
+            st.family, st.package_manager = st.family or "alpine", "apk"
         return st
 
     def _apply_dockerfile(self, state: State, image) -> State:
@@ -459,6 +510,21 @@ class _View:
 
     def which(self, name: str) -> Optional[str]:
         return self._st.which(name)
+
+
+def _history_setting(history: list, keyword: str, value: str) -> str:
+    """The last history entry of an image config that set ``keyword`` to something
+    holding ``value`` (``ENV PATH=/opt/x/bin:...``), shortened; "" when none says so."""
+    from .lineage.layers import short_history
+
+    for created_by, _empty in reversed(history or []):
+        text = short_history(created_by)
+        if keyword == "PATH":
+            if text.startswith("ENV ") and "PATH=" in text and value in text:
+                return text
+        elif text.startswith(keyword + " ") and value in text:
+            return text
+    return ""
 
 
 def _first_line(text: str) -> str:

@@ -160,7 +160,7 @@ def _chain_state(walker: Walker, chain: list, memo: dict) -> State:
     for i in range(start - 1, -1, -1):
         state = walker.apply_image(state, chain[i])
         memo[_chain_key(chain[i:])] = state.copy()
-    if chain[-1].kind not in ("root", "scratch") and chain[-1].kind != "builtin":
+    if chain[-1].kind not in ("root", "scratch", "builtin", "registry"):
         if state.unknown_all is None:
             last = chain[-1]
             state.unknown_all = Provenance(last.image, last.source, None, "", via="the root of this chain is not known")

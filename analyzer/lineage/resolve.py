@@ -3,7 +3,9 @@
 For each image, in this order: the user's catalog entries; a known root (debian, ubuntu,
 alpine, busybox: their contents come from knowledge, not from a Dockerfile); the built-in
 catalog (jupyter/docker-stacks); the Docker official images' manifest; built-in knowledge
-of well-known images; the official images' parents table (parent only). Every Dockerfile
+of well-known images; the official images' parents table (parent only); last, the image's
+registry (its config, and its layers' listings: always for registries on localhost and
+127.0.0.0/8, elsewhere with ANALYZE_LAYERS=1). Every Dockerfile
 found is parsed and expanded like the user's own (its own ARG defaults, the catalog's
 build args over them); the stage that builds the image is its last stage, and stages it
 is built FROM within the same file are walked too. Fetched files are only parsed.
@@ -33,7 +35,7 @@ class ImageDef:
     """One image of a chain."""
 
     image: str  # display name, e.g. quay.io/jupyter/scipy-notebook:latest
-    kind: str  # dockerfile | root | builtin | scratch | unresolved
+    kind: str  # dockerfile | root | builtin | registry | scratch | unresolved
     source: str  # URL or path of the Dockerfile, "builtin", "" when unknown
     parent: Optional[str] = None
     ref: Optional[ImageRef] = None
@@ -45,6 +47,7 @@ class ImageDef:
     errors: list = field(default_factory=list)
     from_cache: bool = False
     parent_display: Optional[str] = None  # the parent's display name once resolved
+    registry: object = None  # analyzer.lineage.layers.RegistryImage for kind "registry"
 
     def as_json(self) -> dict:
         parent = self.parent_display if self.parent_display is not None else self.parent
@@ -90,10 +93,12 @@ def stage_chain(df: Dockerfile, resolution, index: int) -> tuple[list[Stage], Op
 
 
 class Resolver:
-    def __init__(self, catalog, fetcher, *, platform: str = "linux/amd64", log=None):
+    def __init__(self, catalog, fetcher, *, platform: str = "linux/amd64", log=None, registry=None, list_layers: bool = False):
         self.catalog = catalog
         self.fetcher = fetcher
         self.platform = platform
+        self.registry = registry  # analyzer.lineage.registry.Registry, the last source tried
+        self.list_layers = list_layers  # list layers of remote registries too (downloads them)
         self.log = log if log is not None else []
         self._memo: dict[str, list[ImageDef]] = {}
         self._down: dict[str, str] = {}  # host -> why it is not tried again in this run
@@ -192,6 +197,9 @@ class Resolver:
                     name, "builtin", "builtin", None if parent_name in ("(root)",) else parent_name, ref=ref,
                     note="parent from the official images' table (contents unknown)", errors=errors,
                 )
+        d = self._from_registry(ref, name, errors)
+        if d is not None:
+            return d
         if getattr(self.fetcher, "offline", False) and not errors:
             errors = [f"{name}: not in the cache and not in the built-in knowledge (offline)"]
         return ImageDef(name, "unresolved", "", None, ref=ref, errors=errors or [f"{name}: no catalog entry, no known Dockerfile"])
@@ -261,6 +269,91 @@ class Resolver:
         if unresolved and base is not None:
             errors.append(f"{source}: FROM {base} does not resolve")
         return ImageDef(name, "dockerfile", source, parent, ref=ref, dockerfile=df, stages=stages, build_args=build_args, errors=errors)
+
+
+    # -- the registry: config and layers -------------------------------------------------
+    def _from_registry(self, ref: ImageRef, name: str, errors: list) -> Optional[ImageDef]:
+        from .layers import RegistryImage, RegistryLayer, layer_history
+        from .registry import RegistryError, _plain_http_host
+
+        reg = self.registry
+        if reg is None:
+            return None
+        host = ref.api_host
+        key = f"registry:{host}"
+        if key in self._down:
+            return None
+        try:
+            resolved = reg.resolve(ref)
+            config = reg.config(resolved)
+        except RegistryError as exc:
+            text = str(exc)
+            if "(offline)" in text:
+                return None
+            if any(w in text.lower() for w in ("cannot reach", "timed out")):
+                self._down[key] = text
+            errors.append(text)
+            return None
+        history = [
+            (str(h.get("created_by") or ""), bool(h.get("empty_layer")))
+            for h in (config.get("history") or []) if isinstance(h, dict)
+        ]
+        texts = layer_history(config, len(resolved.layers))
+        layers = [RegistryLayer(i, desc.digest, texts[i]) for i, desc in enumerate(resolved.layers)]
+        image = RegistryImage(
+            host=host, repository=ref.path, digest=resolved.digest,
+            config=config.get("config") if isinstance(config.get("config"), dict) else {},
+            history=history, layers=layers,
+        )
+        if self.list_layers or _plain_http_host(host):
+            for layer, desc in zip(layers, resolved.layers):
+                try:
+                    layer.listing = self._listing(reg, resolved, desc)
+                except RegistryError as exc:
+                    if "(offline)" not in str(exc):
+                        errors.append(str(exc))
+                    break
+            notes = [l.listing.note for l in layers if l.listing is not None and l.listing.note]
+            if notes:
+                image.note = notes[0]
+            elif not image.listed:
+                image.note = "layers not listed"
+        else:
+            image.note = "layers not listed (ANALYZE_LAYERS=1 lists them; it downloads every layer)"
+        source = f"registry:{host}/{ref.path}@{resolved.digest}"
+        note = "image config and layers from the registry" if image.listed else f"image config from the registry; {image.note}"
+        return ImageDef(name, "registry", source, None, ref=ref, note=note, errors=errors, registry=image)
+
+    def _listing(self, reg, resolved, desc):
+        """A layer's listing, from the listing cache or by reading the blob (verified)."""
+        import json
+        import os
+
+        from .layers import LayerListing, list_layer
+
+        cached = None
+        if reg.root is not None:
+            cached = reg.root / "listings" / f"{desc.digest.split(':', 1)[-1]}.json"
+            try:
+                return LayerListing.from_json(json.loads(cached.read_text()))
+            except (OSError, ValueError, TypeError, AttributeError):
+                pass
+        blob = reg.open_blob(resolved, desc.digest, size=desc.size)
+        try:
+            listing = list_layer(blob)
+            if listing.complete:
+                blob.drain()  # verifies the digest before anything is trusted or cached
+        finally:
+            blob.close()
+        if listing.complete and cached is not None:
+            try:
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                tmp = cached.with_name(f".tmp-{os.getpid()}-{cached.name}")
+                tmp.write_text(json.dumps(listing.as_json()))
+                tmp.replace(cached)
+            except OSError:
+                pass
+        return listing
 
 
 def _offline_miss(exc) -> bool:

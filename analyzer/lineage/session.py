@@ -2,7 +2,27 @@
 
 from __future__ import annotations
 
+import os
 from typing import Optional
+
+# ANALYZE_LAYERS=1: list the layers of images read from any registry (downloads them);
+# registries on localhost and 127.0.0.0/8 have their layers listed always
+LAYERS_ENV = "ANALYZE_LAYERS"
+
+
+def _registry(root, *, offline: bool, platform: str, log: list, use_cache: bool):
+    """The registry client the resolver tries last; None without a cache (the built-in
+    resolver of the rule examples asks nobody) or for a platform it cannot take."""
+    from .registry import Registry, RegistryError
+
+    if not use_cache:
+        return None
+    try:
+        registry = Registry(root, offline=offline, platform=platform)
+    except RegistryError:
+        return None
+    registry.log = log
+    return registry
 
 
 def make_resolver(*, cache_dir: Optional[str] = None, offline: bool = False, catalogs=(), platform: str = "linux/amd64", log=None, use_cache: bool = True):
@@ -13,7 +33,11 @@ def make_resolver(*, cache_dir: Optional[str] = None, offline: bool = False, cat
 
     root = cache_root(cache_dir) if use_cache else None
     fetcher = Fetcher(root, offline=offline)
-    resolver = Resolver(build_catalog(list(catalogs)), fetcher, platform=platform, log=log)
+    registry = _registry(root, offline=offline, platform=platform, log=fetcher.log, use_cache=use_cache)
+    resolver = Resolver(
+        build_catalog(list(catalogs)), fetcher, platform=platform, log=log, registry=registry,
+        list_layers=os.environ.get(LAYERS_ENV, "") == "1",
+    )
     resolver.fetcher = fetcher
     return resolver
 
