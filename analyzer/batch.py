@@ -41,6 +41,7 @@ class RunSettings:
     explain: Optional[str] = None
     catalogs: tuple[str, ...] = ()  # --catalog files
     offline: bool = False
+    layers: bool = False  # --layers: list the layers of images read from any registry
     lineage: bool = True  # False with --no-lineage
     cache_dir: Optional[str] = None
     platform: str = "linux/amd64"
@@ -123,7 +124,7 @@ class FileAnalyzer:
 
             catalogs = s.catalogs + ((cfg.catalog,) if cfg.catalog else ())
             if catalogs not in self.resolvers:
-                self.resolvers[catalogs] = make_resolver(cache_dir=s.cache_dir, offline=s.offline, catalogs=catalogs, platform=s.platform)
+                self.resolvers[catalogs] = make_resolver(cache_dir=s.cache_dir, offline=s.offline, catalogs=catalogs, platform=s.platform, list_layers=s.layers)
             lineage = analyze_file(df, self.resolvers[catalogs], build_args=dict(s.build_args), target=s.target, platform=s.platform)
             extra["lineage"] = lineage.lineage_json()
             if s.explain:
@@ -243,7 +244,7 @@ _VALUE_OPTIONS = {
     "--preset": "preset",
     "--failure-threshold": "failure_threshold", "-t": "failure_threshold",
 }
-_FLAGS = {"--exit-zero": "exit_zero", "--offline": "offline", "--no-lineage": "no_lineage"}
+_FLAGS = {"--exit-zero": "exit_zero", "--offline": "offline", "--no-lineage": "no_lineage", "--layers": "layers"}
 _REPEATED = {"ignore", "select"}
 
 
@@ -307,6 +308,7 @@ def run_fast(opts: dict) -> int:
         preset=opts.get("preset"),
         failure_threshold=opts.get("failure_threshold"),
         offline=bool(opts.get("offline")),
+        layers=bool(opts.get("layers")),
         lineage=not opts.get("no_lineage"),
     )
     batch = lint_inputs(inputs, settings)

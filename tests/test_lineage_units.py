@@ -120,3 +120,15 @@ def test_display_names():
     assert display_name(parse_ref("quay.io/jupyter/base-notebook")) == "quay.io/jupyter/base-notebook:latest"
     d = "sha256:" + "a" * 64
     assert display_name(parse_ref(f"debian@{d}")) == f"debian@{d}"
+
+
+def test_layers_option_reaches_the_resolver(monkeypatch):
+    from analyzer.batch import fast_arguments
+    from analyzer.lineage.session import make_resolver
+
+    monkeypatch.delenv("ANALYZE_LAYERS", raising=False)
+    assert fast_arguments(["--layers", "Dockerfile"])["layers"] is True
+    assert make_resolver(offline=True, use_cache=False, list_layers=True).list_layers is True
+    assert make_resolver(offline=True, use_cache=False).list_layers is False
+    monkeypatch.setenv("ANALYZE_LAYERS", "1")
+    assert make_resolver(offline=True, use_cache=False).list_layers is True

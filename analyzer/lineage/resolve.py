@@ -5,7 +5,7 @@ alpine, busybox: their contents come from knowledge, not from a Dockerfile); the
 catalog (jupyter/docker-stacks); the Docker official images' manifest; built-in knowledge
 of well-known images; the official images' parents table (parent only); last, the image's
 registry (its config, and its layers' listings: always for registries on localhost and
-127.0.0.0/8, elsewhere with ANALYZE_LAYERS=1). Every Dockerfile
+127.0.0.0/8, elsewhere with --layers or ANALYZE_LAYERS=1). Every Dockerfile
 found is parsed and expanded like the user's own (its own ARG defaults, the catalog's
 build args over them); the stage that builds the image is its last stage, and stages it
 is built FROM within the same file are walked too. Fetched files are only parsed.
@@ -319,7 +319,7 @@ class Resolver:
             elif not image.listed:
                 image.note = "layers not listed"
         else:
-            image.note = "layers not listed (ANALYZE_LAYERS=1 lists them; it downloads every layer)"
+            image.note = "layers not listed (--layers or ANALYZE_LAYERS=1 lists them; it downloads every layer)"
         source = f"registry:{host}/{ref.path}@{resolved.digest}"
         note = "image config and layers from the registry" if image.listed else f"image config from the registry; {image.note}"
         return ImageDef(name, "registry", source, None, ref=ref, note=note, errors=errors, registry=image)

@@ -25,7 +25,7 @@ def _registry(root, *, offline: bool, platform: str, log: list, use_cache: bool)
     return registry
 
 
-def make_resolver(*, cache_dir: Optional[str] = None, offline: bool = False, catalogs=(), platform: str = "linux/amd64", log=None, use_cache: bool = True):
+def make_resolver(*, cache_dir: Optional[str] = None, offline: bool = False, catalogs=(), platform: str = "linux/amd64", log=None, use_cache: bool = True, list_layers: bool = False):
     from ..cachedir import cache_root
     from .catalog import build_catalog
     from .fetch import Fetcher
@@ -36,7 +36,7 @@ def make_resolver(*, cache_dir: Optional[str] = None, offline: bool = False, cat
     registry = _registry(root, offline=offline, platform=platform, log=fetcher.log, use_cache=use_cache)
     resolver = Resolver(
         build_catalog(list(catalogs)), fetcher, platform=platform, log=log, registry=registry,
-        list_layers=os.environ.get(LAYERS_ENV, "") == "1",
+        list_layers=list_layers or os.environ.get(LAYERS_ENV, "") == "1",
     )
     resolver.fetcher = fetcher
     return resolver
