@@ -391,6 +391,9 @@ class Walker:
             path = posixpath.normpath(path)
             st.files[path] = replace(prov, via=via)
             st.removed.pop(path, None)
+            if "." not in name:
+                # it may be a directory, whose contents Docker copies into the destination
+                st.unknown_dirs[dest.rstrip("/") or "/"] = replace(prov, via=via)
 
     def _copy_from_state(self, st: State, source: State, src: str, dest: str, to_dir: bool, prov: Provenance, via: str) -> None:
         src = posixpath.normpath(src)
