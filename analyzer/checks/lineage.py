@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 
 from . import Hit, check
 
@@ -15,6 +16,34 @@ _FAMILY_MANAGERS = {
     "fedora": {"dnf", "yum", "microdnf"},
     "suse": {"zypper"},
 }
+
+
+def _failure_handled(ctx, cmd) -> bool:
+    """``cmd || ...``: the RUN goes on when the command is not found."""
+    from . import command_span
+
+    end = command_span(cmd)
+    lines = ctx.df.lines
+    if not (1 <= end.end_line <= len(lines)):
+        return False
+    rest = lines[end.end_line - 1][end.end_column - 1 :].lstrip()
+    for _ in range(4):  # redirections written after the arguments: 2>/dev/null, > out, 2>&1
+        m = _REDIRECT.match(rest)
+        if not m:
+            break
+        rest = rest[m.end():].lstrip()
+    return rest.startswith("||")
+
+
+_REDIRECT = re.compile(r"^\d*(?:>>?|<|>&|<&)&?\s*[^\s|&;]+")
+
+
+def _guarded(ins, name: str) -> bool:
+    """The RUN looks the command up first (``command -v x``, ``which x``, ``type x``,
+    ``hash x``): its use is conditional, so its absence is not a failure."""
+    base = re.escape(posixpath.basename(name))
+    pattern = rf"(?:command\s+-[vV]|which|type|hash)\s+(?:-\w+\s+)*['\"]?(?:\S*/)?{base}\b"
+    return re.search(pattern, ins.original) is not None
 
 
 def _checks(ctx):
@@ -32,6 +61,8 @@ def missing_command(ctx):
     for chk in _checks(ctx):
         av = chk.availability
         if av.status != "missing":
+            continue
+        if _failure_handled(ctx, chk.command) or _guarded(chk.instruction, chk.command.name):
             continue
         name = chk.command.name
         state = lineage.stage_states.get(chk.instruction.stage)
