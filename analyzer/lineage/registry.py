@@ -38,14 +38,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import ipaddress
 import json
 import os
 import re
 import tempfile
 import time
 from dataclasses import dataclass
-from email.utils import mktime_tz, parsedate_tz
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional, Union
 from urllib.parse import urlencode, urljoin, urlsplit
@@ -182,6 +180,8 @@ def _plain_http_host(host: str) -> bool:
     if name.lower() == "localhost":
         return True
     try:
+        import ipaddress
+
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
@@ -205,6 +205,8 @@ def _retry_after(value: Optional[str]) -> Optional[float]:
     value = value.strip()
     if value.isdigit():
         return float(value)
+    from email.utils import mktime_tz, parsedate_tz
+
     parsed = parsedate_tz(value)
     if parsed is None:
         return None

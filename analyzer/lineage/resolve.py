@@ -97,7 +97,8 @@ class Resolver:
         self.catalog = catalog
         self.fetcher = fetcher
         self.platform = platform
-        self.registry = registry  # analyzer.lineage.registry.Registry, the last source tried
+        # analyzer.lineage.registry.Registry (or a function making it), the last source tried
+        self.registry = registry
         self.list_layers = list_layers  # list layers of remote registries too (downloads them)
         self.log = log if log is not None else []
         self._memo: dict[str, list[ImageDef]] = {}
@@ -277,6 +278,8 @@ class Resolver:
         from .registry import RegistryError, _plain_http_host
 
         reg = self.registry
+        if callable(reg) and not hasattr(reg, "resolve"):
+            reg = self.registry = reg()  # created on first use: most runs never need it
         if reg is None:
             return None
         host = ref.api_host

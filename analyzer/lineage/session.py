@@ -33,7 +33,9 @@ def make_resolver(*, cache_dir: Optional[str] = None, offline: bool = False, cat
 
     root = cache_root(cache_dir) if use_cache else None
     fetcher = Fetcher(root, offline=offline)
-    registry = _registry(root, offline=offline, platform=platform, log=fetcher.log, use_cache=use_cache)
+    def registry():
+        return _registry(root, offline=offline, platform=platform, log=fetcher.log, use_cache=use_cache)
+
     resolver = Resolver(
         build_catalog(list(catalogs)), fetcher, platform=platform, log=log, registry=registry,
         list_layers=list_layers or os.environ.get(LAYERS_ENV, "") == "1",
