@@ -421,7 +421,8 @@ def plan(df: Dockerfile, options: Optional[PlanOptions] = None) -> Plan:
                 settle(i, "unknown", spec.unknown, n)
             elif up_unknown:
                 c = cause[up_unknown[0]]
-                settle(i, "unknown", f"unknown: depends on step {c} (remote content)", c)
+                origin = " (remote content)" if specs[c - 1].unknown else ""
+                settle(i, "unknown", f"unknown: depends on step {c}{origin}", c)
             else:
                 settle(i, "hit", _hit_reason(spec, base_notes, reference, key) + ignored_note, 0)
             continue
@@ -441,12 +442,22 @@ def plan(df: Dockerfile, options: Optional[PlanOptions] = None) -> Plan:
         if why:
             settle(i, "miss", why, n)
             continue
+        if up_unknown and not broken_up:
+            # its own inputs did not change; whether it hits depends on a step nobody can predict
+            c = up_unknown[0] + 1
+            root = cause[up_unknown[0]]
+            origin = " (remote content)" if root and specs[root - 1].unknown else ""
+            settle(i, "unknown", f"unknown: depends on step {c}{origin}", c)
+            continue
         if broken_up:
             c = broken[broken_up[0]]
             label = spec.source_labels[0] if spec.source_labels else "an earlier stage"
             why = f"{label} is rebuilt (step {c} missed)"
             if spec.keyword in ("COPY", "ADD"):
-                why += "; a copy may still hit if its files come out identical"
+                # the copy's key is the content the rebuilt stage will write, which no one
+                # can know before it runs: identical files hit, others miss
+                settle(i, "unknown", f"unknown: {why}; the copy hits only if its files come out identical", c)
+                continue
             settle(i, "miss", why, c)
             continue
         if reference is None:
