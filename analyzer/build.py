@@ -985,26 +985,19 @@ def attach_builds(
     tags: tuple = (),
     fetch: bool = True,
     progress: bool = False,
+    platform: str = "linux/amd64",
 ) -> tuple[list, list, bool]:
     """``analyze --build``: build every readable input, fill ``result.extra["plan"]`` with
     ``actual`` and ``result.extra["build"]``. Returns ``(outcomes, notes, failed)``:
     ``outcomes`` as ``[(shown path, BuildOutcome)]``, ``failed`` when a build failed.
     Raises ``BuildStartError`` when a build cannot start (the caller exits 2)."""
-    from .cache import PlanOptions
-    from .cache.cli_plan import docker_option
+    from .cache.cli_plan import plan_options
     from .files import read_input
     from .model import ParseError
 
-    options = PlanOptions(
-        builder=builder,
-        context=context,
-        build_args=build_args,
-        target=target,
-        no_cache=no_cache,
-        no_cache_filter=tuple(no_cache_filter),
-        cache_dir=cache_dir,
-        docker=docker_option(),
-        fetch=fetch,
+    options = plan_options(
+        builder=builder, context=context, build_args=build_args, target=target, no_cache=no_cache,
+        no_cache_filter=no_cache_filter, cache_dir=cache_dir, fetch=fetch, platform=platform,
     )
     outcomes: list = []
     notes: list[str] = []

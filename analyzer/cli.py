@@ -150,6 +150,7 @@ def analyze(
             results, inputs, builder=builder, context=context, build_args=dict(args), target=target,
             no_cache=no_cache, no_cache_filter=tuple(no_cache_filter or ()), cache_dir=cache_dir,
             tags=tuple(tag or ()), fetch=not offline, progress=sys.stdout.isatty() and output is None,
+            platform=platform,
         )
         for note in build_notes:
             typer.echo(f"analyze: note: {note}", err=True)

@@ -11,6 +11,22 @@ from .predict import Plan, PlanOptions, plan, record
 ENV_DOCKER = "ANALYZE_DOCKER"  # docker CLI for daemon look-ups; "none" never asks a daemon
 
 
+def plan_options(*, builder, context, build_args, target, no_cache, no_cache_filter, cache_dir, fetch=True, platform="linux/amd64") -> PlanOptions:
+    """The PlanOptions of one command line (``--plan`` and ``--build`` alike)."""
+    return PlanOptions(
+        builder=builder,
+        context=context,
+        build_args=build_args,
+        target=target,
+        no_cache=no_cache,
+        no_cache_filter=tuple(no_cache_filter),
+        cache_dir=cache_dir,
+        docker=docker_option(),
+        fetch=fetch,
+        platform=platform,
+    )
+
+
 def docker_option() -> Optional[str]:
     value = os.environ.get(ENV_DOCKER, "auto").strip()
     if value.lower() in ("", "none", "0", "off", "false"):
@@ -40,17 +56,9 @@ def attach_plans(
     from ..files import read_input
     from ..model import ParseError
 
-    options = PlanOptions(
-        builder=builder,
-        context=context,
-        build_args=build_args,
-        target=target,
-        no_cache=no_cache,
-        no_cache_filter=tuple(no_cache_filter),
-        cache_dir=cache_dir,
-        docker=docker_option(),
-        fetch=fetch,
-        platform=platform,
+    options = plan_options(
+        builder=builder, context=context, build_args=build_args, target=target, no_cache=no_cache,
+        no_cache_filter=no_cache_filter, cache_dir=cache_dir, fetch=fetch, platform=platform,
     )
     plans: list[tuple[str, Plan]] = []
     notes: list[str] = []
