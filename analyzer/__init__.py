@@ -8,6 +8,10 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from ._startup import install as _install_code_cache  # noqa: E402
+
+_install_code_cache()
+
 from .parse import parse as _parse_text  # noqa: E402  (light: the Go parser loads lazily)
 
 

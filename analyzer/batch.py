@@ -62,6 +62,8 @@ class Outcome:
 
 @dataclass
 class Batch:
+    """The results of one run over many inputs."""
+
     results: list = field(default_factory=list)
     had_error: bool = False
     failing: bool = False  # a finding at or above its file's failure threshold

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -80,6 +81,8 @@ class PathRule:
 
 @dataclass(frozen=True)
 class Config:
+    """A configuration file's settings."""
+
     path: Optional[str] = None
     ignore: tuple[str, ...] = ()
     severity: tuple[tuple[str, str], ...] = ()  # (id or alias, level)
@@ -100,6 +103,11 @@ class Config:
 
 
 def _user_config_file() -> Optional[Path]:
+    if sys.platform.startswith("linux"):
+        # platformdirs' answer on Linux (an absolute $XDG_CONFIG_HOME, else ~/.config)
+        # without the cost of importing it
+        xdg = os.environ.get("XDG_CONFIG_HOME", "")
+        return Path(xdg if os.path.isabs(xdg) else os.path.expanduser("~/.config")) / "analyze" / "config.yaml"
     try:
         from platformdirs import user_config_dir
     except ImportError:  # pragma: no cover

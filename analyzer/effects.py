@@ -52,6 +52,7 @@ class StateView(Protocol):
     family: Optional[str]  # debian / ubuntu / alpine / rhel / suse / busybox / None
     user: str  # effective USER
     workdir: str
+    # optional: ``release``, the (Debian release, note) whose package index answers apt lookups
 
     def which(self, name: str) -> Optional[str]:
         """Full path ``name`` resolves to now (PATH lookup), or None."""
@@ -59,6 +60,8 @@ class StateView(Protocol):
 
 @dataclass(frozen=True)
 class Effect:
+    """What one command does to the image's executables or PATH."""
+
     kind: str  # provide | remove | path | unknown-provide
     path: Optional[str]
     command: Optional[str]
@@ -354,7 +357,14 @@ def effects_of(cmd: ShellCommand, state: StateView, memory: Optional[RunMemory] 
         memory = getattr(state, "memory", None)
     try:
         ctx = _Ctx(cmd, state, memory)
-        out = _finish(_dispatch(ctx))
+        release = getattr(state, "release", None)
+        if release is None:
+            out = _finish(_dispatch(ctx))
+        else:
+            from .knowledge.debian_index import using_release
+
+            with using_release(release):
+                out = _finish(_dispatch(ctx))
     except Exception:  # a command we misread must never stop the walk
         return []
     if memory is not None:

@@ -744,6 +744,8 @@ _ARCH_ALIASES = {
 
 @dataclass(frozen=True)
 class Platform:
+    """A target platform (``os/arch[/variant]``)."""
+
     os: str
     arch: str
     variant: str = ""
@@ -857,6 +859,8 @@ class Scope(Mapping[str, str]):
 
 @dataclass(frozen=True)
 class ResolvedStage:
+    """A stage's base after ARG expansion: an image reference or an earlier stage."""
+
     index: int
     name: Optional[str]
     base_image: Optional[str]  # expanded reference (raw text when base_unresolved); None for a stage base
@@ -883,6 +887,8 @@ class ResolutionError:
 
 @dataclass(frozen=True)
 class Resolution:
+    """The variables in effect at each instruction, and every stage's base, of one build."""
+
     escape: str
     stages: tuple[ResolvedStage, ...]
     global_scope: Scope  # what FROM lines see: predefined platform args + global ARGs
@@ -939,6 +945,8 @@ class _Budget:
 
 @dataclass
 class _State:
+    """Variables in effect while walking a stage."""
+
     values: dict[str, str]
     env_vars: dict[str, str]
     arg_vars: dict[str, str]
@@ -987,7 +995,31 @@ def resolve(
     Expansion errors do not stop the walk: they are listed in ``errors`` and the
     value concerned is left unset. Raises :class:`ExpansionTooLarge` only when the
     file as a whole expands past a sane size.
+
+    Without ``image_env`` the answer depends on the arguments alone, so the checks, the
+    lineage and the plan asking the same question of one file share one walk.
     """
+    memo = None
+    if image_env is None:
+        memo = df.__dict__.setdefault("_resolutions", {})
+        key = (tuple(sorted((build_args or {}).items())), platform, build_platform, target)
+        if key in memo:
+            return memo[key]
+        result = _resolve(df, build_args, platform, build_platform=build_platform, target=target, image_env=None)
+        memo[key] = result
+        return result
+    return _resolve(df, build_args, platform, build_platform=build_platform, target=target, image_env=image_env)
+
+
+def _resolve(
+    df: Dockerfile,
+    build_args: Optional[Mapping[str, str]],
+    platform: str,
+    *,
+    build_platform: Optional[str],
+    target: Optional[str],
+    image_env: Optional[ImageEnv],
+) -> Resolution:
     build_args = dict(build_args or {})
     escape = df.escape
     budget = _Budget()

@@ -25,6 +25,8 @@ DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 @dataclass(frozen=True)
 class Provenance:
+    """Which image, file, line and instruction made something so."""
+
     image: str  # the image (or "this file") whose build did it
     source: str  # URL or path of the Dockerfile, or "builtin"
     line: Optional[int]
@@ -43,6 +45,8 @@ class Provenance:
 
 @dataclass
 class State:
+    """What an image holds at one point of the walk: executables, removals, unknowns, ENV and USER."""
+
     files: dict = field(default_factory=dict)  # executable path -> Provenance
     removed: dict = field(default_factory=dict)  # path -> Provenance of the removal
     unknown_dirs: dict = field(default_factory=dict)  # dir -> Provenance (unknown executables may be there)
@@ -56,6 +60,7 @@ class State:
     shell: tuple = ("/bin/sh", "-c")
     family: Optional[str] = None
     package_manager: Optional[str] = None
+    release: Optional[tuple] = None  # (Debian release whose index answers apt lookups, note), from the root
     memory: object = None  # analyzer.effects.RunMemory: downloads, apk --virtual groups ...
 
     def copy(self) -> "State":
@@ -90,6 +95,8 @@ class State:
 
 @dataclass(frozen=True)
 class Availability:
+    """Whether a command can be found at one point: available, missing or unknown, and why."""
+
     command: str
     status: str  # available | missing | unknown
     path: Optional[str] = None
@@ -101,6 +108,8 @@ class Availability:
 
 @dataclass(frozen=True)
 class CommandCheck:
+    """A command a RUN calls, checked against the image at that point."""
+
     instruction: Instruction
     command: ShellCommand
     availability: Availability
@@ -201,6 +210,7 @@ class Walker:
         st.workdir = getattr(root, "workdir", "/") or "/"
         st.family = getattr(root, "family", None)
         st.package_manager = getattr(root, "package_manager", None)
+        st.release = getattr(root, "release", None)
         return st
 
     def _apply_known(self, state: State, image) -> State:
@@ -446,7 +456,7 @@ class Walker:
             st.env = outer_env
 
     def _apply_effect(self, st: State, eff, prov: Provenance, cmd: ShellCommand) -> None:
-        p = replace(prov, via=eff.via or cmd.name)
+        p = Provenance(prov.image, prov.source, prov.line, prov.instruction, eff.via or cmd.name, prov.builtin)
         kind = eff.kind
         if kind == "provide" and eff.path:
             if eff.path in st.files and (eff.via or "").startswith(("chmod", "chown")):
@@ -508,6 +518,7 @@ class _View:
         self._st = st
         self.env = st.env
         self.family = st.family
+        self.release = st.release
         self.user = st.user
         self.workdir = st.workdir
 

@@ -32,8 +32,23 @@ class DecodeError(AnalyzerError):
     """The input is not a text file Docker could read (binary, invalid UTF-8, too large)."""
 
 
+def evolve(obj, **changes):
+    """``dataclasses.replace`` for the model's frozen classes, without its per-call field
+    introspection (they have no ``__post_init__`` and no init-only fields)."""
+    new = object.__new__(type(obj))
+    fields = new.__dict__
+    fields.update(obj.__dict__)
+    for name, value in changes.items():
+        if name not in fields:
+            raise TypeError(f"{type(obj).__name__} has no field {name!r}")
+        fields[name] = value
+    return new
+
+
 @dataclass(frozen=True)
 class Position:
+    """Where something is: 1-based line and column, the end exclusive."""
+
     line: int
     column: int
     end_line: int
@@ -60,6 +75,8 @@ class Directive:
 
 @dataclass(frozen=True)
 class Heredoc:
+    """One heredoc of an instruction: its delimiter name, body and quoting."""
+
     name: str
     body: str
     expand: bool  # False when the delimiter was quoted (<<"EOF" / <<'EOF')
@@ -104,6 +121,8 @@ class Script:
 
 @dataclass(frozen=True)
 class Instruction:
+    """One instruction as BuildKit parses it, with where every part of it is."""
+
     keyword: str  # upper case (ONBUILD for triggers; see ``trigger``)
     keyword_as_written: str
     args: tuple[str, ...]  # BuildKit's node values (quotes kept where BuildKit keeps them)
@@ -161,6 +180,8 @@ class Instruction:
 
 @dataclass(frozen=True)
 class Stage:
+    """One build stage: its FROM and the instructions after it."""
+
     index: int
     name: Optional[str]  # lower-cased ``AS`` name
     name_as_written: Optional[str]
@@ -172,6 +193,8 @@ class Stage:
 
 @dataclass(frozen=True)
 class Dockerfile:
+    """A parsed Dockerfile: text, directives, comments, instructions and stages."""
+
     path: str
     text: str
     lines: tuple[str, ...]  # physical lines, line endings removed
@@ -201,6 +224,8 @@ SEVERITY_RANK = {"style": 0, "info": 1, "warning": 2, "error": 3}
 
 @dataclass(frozen=True)
 class Finding:
+    """One problem a rule found, with its position and severity."""
+
     rule: str
     severity: str
     message: str

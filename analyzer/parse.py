@@ -11,10 +11,9 @@ line (continuations joined) back to Dockerfile line and column.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import Iterable, Optional
 
-from .model import Comment, DecodeError, Directive, Dockerfile, Heredoc, Instruction, ParseError, Stage
+from .model import Comment, DecodeError, Directive, Dockerfile, Heredoc, Instruction, ParseError, Stage, evolve
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_LINE_BYTES = 65535  # BuildKit refuses a line longer than this (CR included)
@@ -22,9 +21,17 @@ KNOWN_DIRECTIVES = ("syntax", "escape", "check")
 JSON_FORM_KEYWORDS = {"RUN", "CMD", "ENTRYPOINT", "SHELL", "ADD", "COPY", "VOLUME", "HEALTHCHECK"}
 HEREDOC_KEYWORDS = {"RUN", "COPY", "ADD"}
 
-_DIRECTIVE_RE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
-_COMMENT_RE = re.compile(r"^[ \t]*#")
-_BLANK_RE = re.compile(r"^[ \t]*$")
+# Go's unicode.IsSpace (newline aside): what BuildKit trims from the start of a line and
+# what makes a line blank. Go's regexp ``\s`` is only ``[\t\n\f\r ]``, and BuildKit splits
+# the keyword from its arguments on ``[\t\v\f\r ]``.
+GO_SPACE = "\t\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+_RE_SPACE = "\t\n\f\r "
+# BuildKit's ``^#\s*(name)\s*=\s*(.+?)\s*$``, written so that a long line cannot make the
+# match quadratic; the value is cut out by :func:`_directive_value`.
+_DIRECTIVE_RE = re.compile(rf"^#[{_RE_SPACE}]*([a-zA-Z][a-zA-Z0-9]*)[{_RE_SPACE}]*=(.*)$", re.DOTALL)
+_COMMENT_RE = re.compile(rf"^[{GO_SPACE}]*#")
+_BLANK_RE = re.compile(rf"^[{GO_SPACE}]*$")
+_KEYWORD_SPLIT_RE = re.compile(r"[\t\x0b\x0c\r ]+")
 _HEREDOC_RE = re.compile(r"(?<![<\w])(\d*)<<(-?)(['\"]?)([A-Za-z_][A-Za-z0-9_.-]*)\3")
 
 
@@ -69,10 +76,11 @@ def scan_directives(lines: list[str]) -> tuple[list[Directive], str]:
     found: list[Directive] = []
     escape = "\\"
     for number, line in enumerate(lines, start=1):
-        m = _DIRECTIVE_RE.match(line.lstrip(" \t"))
-        if not m or m.group(1).lower() not in KNOWN_DIRECTIVES:
+        m = _DIRECTIVE_RE.match(line.lstrip(GO_SPACE))
+        value = _directive_value(m.group(2)) if m else None
+        if value is None or m.group(1).lower() not in KNOWN_DIRECTIVES:
             break
-        name, value = m.group(1).lower(), m.group(2)
+        name = m.group(1).lower()
         if any(d.name == name for d in found):
             raise ParseError(f"only one {name} parser directive can be used", number, 1)
         if name == "escape":
@@ -81,6 +89,19 @@ def scan_directives(lines: list[str]) -> tuple[list[Directive], str]:
             escape = value
         found.append(Directive(name, value, number))
     return found, escape
+
+
+def _directive_value(rest: str) -> Optional[str]:
+    """What ``\\s*(.+?)\\s*$`` captures from the text after ``=`` (None: no match)."""
+    if not rest:
+        return None
+    value = rest.strip(_RE_SPACE)
+    return value if value else rest[-1]
+
+
+def keyword_of(logical: str) -> str:
+    """The keyword as BuildKit splits it from a logical line (leading blanks removed)."""
+    return _KEYWORD_SPLIT_RE.split(logical.rstrip(GO_SPACE), 1)[0]
 
 
 def _continues(line: str, escape: str) -> bool:
@@ -116,7 +137,7 @@ def logical_line(lines: list[str], start: int, escape: str) -> tuple[str, list[t
             continue
         col = 1
         if first:
-            stripped = raw.lstrip(" \t")
+            stripped = raw.lstrip(GO_SPACE)
             col = len(raw) - len(stripped) + 1
             raw = stripped
             first = False
@@ -141,8 +162,14 @@ def parse(text: str, path: str = "Dockerfile") -> Dockerfile:
     """
     import dockerfile as bk
 
+    nul = text.find("\x00")
+    if nul >= 0:  # the Go bridge would silently drop everything after it
+        line = text.count("\n", 0, nul) + 1
+        raise ParseError("NUL character in the file (binary data, not a Dockerfile)", line, nul - text.rfind("\n", 0, nul))
     lines = split_lines(text)
     for number, raw in enumerate(text.split("\n"), start=1):
+        if len(raw) * 4 <= MAX_LINE_BYTES:
+            continue  # no character takes more than four bytes
         size = len(raw.encode("utf-8", errors="surrogatepass"))
         if size > MAX_LINE_BYTES:
             raise ParseError(
@@ -165,7 +192,7 @@ def parse(text: str, path: str = "Dockerfile") -> Dockerfile:
     comments = _scan_comments(lines, instructions)
     comments_by_line = {c.line: c for c in comments}
     instructions = [
-        replace(ins, comments=_attached_comments(ins.start_line, comments_by_line)) for ins in instructions
+        evolve(ins, comments=_attached_comments(ins.start_line, comments_by_line)) for ins in instructions
     ]
     stages, global_args = _stages(instructions)
     by_index = {}
@@ -200,7 +227,10 @@ def _text_for_go(text: str, lines: list[str], directives: list[Directive]) -> st
     esc = next((d for d in directives if d.name == "escape"), None)
     if esc is not None and esc.line != 1:
         new[0], new[esc.line - 1] = new[esc.line - 1], new[0]
-    return "\n".join(new) + "\n"
+    # the Go side drops a byte order mark at the start; ``lines`` has already lost the
+    # file's own, so a second one must reach it as written
+    bom = "\ufeff" if new and new[0].startswith("\ufeff") else ""
+    return bom + "\n".join(new) + "\n"
 
 
 def _scan_comments(lines: list[str], instructions: list[Instruction]) -> list[Comment]:
@@ -216,7 +246,7 @@ def _scan_comments(lines: list[str], instructions: list[Instruction]) -> list[Co
     for number, line in enumerate(lines, start=1):
         if inside[number]:
             continue
-        stripped = line.lstrip(" \t")
+        stripped = line.lstrip(GO_SPACE)
         if stripped.startswith("#"):
             out.append(Comment(number, len(line) - len(stripped) + 1, stripped[1:]))
     return out
@@ -235,7 +265,7 @@ def _instruction(cmd, lines: list[str], escape: str, index: int, comments: list[
     start = cmd.start_line + line_offset
     end = cmd.end_line + line_offset
     logical, segments, last = logical_line(lines, start, escape)
-    keyword_written = logical.split(None, 1)[0] if logical.strip() else cmd.cmd
+    keyword_written = keyword_of(logical) if logical.strip(GO_SPACE) else cmd.cmd
     first_line, first_col = segments[0][1], segments[0][2]
     keyword = cmd.cmd.upper()
     heredocs = _heredocs(cmd, logical, lines, last, keyword)
@@ -263,7 +293,7 @@ def _instruction(cmd, lines: list[str], escape: str, index: int, comments: list[
         # `ONBUILD ONBUILD ...` is refused by Docker (rule AN3043); its trigger is not unpacked
         trigger = _trigger(ins, lines, escape, end)
         if trigger is not None:
-            ins = replace(ins, trigger=trigger)
+            ins = evolve(ins, trigger=trigger)
     return ins
 
 
@@ -352,8 +382,8 @@ def _trigger(onbuild: Instruction, lines: list[str], escape: str, end: int) -> O
     sub = _instruction(cmds[0], lines, escape, onbuild.index, [], line_offset=offset, nested=True)
     # the trigger's own logical line starts after the ONBUILD keyword
     trig_logical, trig_segments, _ = _logical_from(lines, start, escape, col + len(kw))
-    written = trig_logical.split(None, 1)[0] if trig_logical.strip() else sub.keyword
-    return replace(
+    written = keyword_of(trig_logical) if trig_logical.strip(GO_SPACE) else sub.keyword
+    return evolve(
         sub,
         keyword_as_written=written,
         logical=trig_logical,
@@ -370,7 +400,7 @@ def _logical_from(lines: list[str], start: int, escape: str, skip: int):
     first_col = segments[0][2]
     cut = skip - (first_col - 1)
     rest = text[cut:]
-    lead = len(rest) - len(rest.lstrip(" \t"))
+    lead = len(rest) - len(rest.lstrip(GO_SPACE))
     cut += lead
     new_segments = []
     for off, ln, c in segments:
@@ -400,14 +430,14 @@ def _stages(instructions: list[Instruction]) -> tuple[list[Stage], list[Instruct
             if current is not None:
                 stages.append(_make_stage(*current))
             stage_index += 1
-            current = [stage_index, replace(ins, stage=stage_index), []]
+            current = [stage_index, evolve(ins, stage=stage_index), []]
         elif current is None:
             global_args.append(ins)
         else:
             trigger = ins.trigger
             if trigger is not None:
-                trigger = replace(trigger, stage=stage_index)
-            current[2].append(replace(ins, stage=stage_index, trigger=trigger))
+                trigger = evolve(trigger, stage=stage_index)
+            current[2].append(evolve(ins, stage=stage_index, trigger=trigger))
     if current is not None:
         stages.append(_make_stage(*current))
     return stages, global_args
@@ -481,7 +511,7 @@ def _located_error(message: str, lines: list[str], escape: str, directives: list
         except bk.GoParseError as exc:
             if str(exc) == message or "heredoc" in message:
                 raw = lines[start - 1]
-                col = len(raw) - len(raw.lstrip(" \t")) + 1
+                col = len(raw) - len(raw.lstrip(GO_SPACE)) + 1
                 return ParseError(message, start, col)
         except Exception:
             continue

@@ -22,6 +22,8 @@ _POSIX_SHELLS = {"sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "busybox"}
 
 @dataclass(frozen=True)
 class RunScript:
+    """A RUN's command text, or its exec-form argv, under the SHELL in effect."""
+
     instruction: Instruction
     shell: tuple[str, ...]  # the SHELL in effect (argv prefix)
     script: Optional[Script]  # None for exec form

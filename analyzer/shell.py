@@ -100,14 +100,20 @@ class _Stop(Exception):
 # public helpers
 
 
+_BASENAMES: dict[str, str] = {}
+
+
 def basename(name: str) -> str:
     """Last ``/``-separated component of a command name (``/usr/bin/pip3`` -> ``pip3``)."""
-    if not name:
-        return ""
+    try:
+        return _BASENAMES[name]
+    except KeyError:
+        pass
     stripped = name.rstrip("/")
-    if not stripped:
-        return name
-    return stripped.rsplit("/", 1)[-1]
+    base = stripped.rsplit("/", 1)[-1] if stripped else name
+    if len(_BASENAMES) < 50_000:
+        _BASENAMES[name] = base
+    return base
 
 
 def is_posix_shell(shell_argv0: str) -> bool:

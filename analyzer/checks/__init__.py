@@ -20,6 +20,8 @@ _LOADED = False
 
 @dataclass(frozen=True)
 class Hit:
+    """What a check reports: where, and the message."""
+
     position: Position
     message: str
 
@@ -159,14 +161,24 @@ class Context:
 
         return [(run, c) for run in self.runs for c in commands_of(run)]
 
-    def commands_named(self, *names: str) -> Iterator[tuple[object, ShellCommand]]:
+    @cached_property
+    def _commands_by_name(self) -> dict[str, list[tuple[int, object, ShellCommand]]]:
         from ..shell import basename
 
-        wanted = set(names)
-        for run, cmd in self.commands:
+        by_name: dict[str, list] = {}
+        for i, (run, cmd) in enumerate(self.commands):
             name = basename(cmd.name) if not cmd.dynamic else cmd.extras.get("static_basename", "")
-            if name in wanted:
-                yield run, cmd
+            by_name.setdefault(name, []).append((i, run, cmd))
+        return by_name
+
+    def commands_named(self, *names: str) -> Iterator[tuple[object, ShellCommand]]:
+        """The commands whose name (its last path component) is one of ``names``, in order."""
+        by_name = self._commands_by_name
+        found = [hit for name in dict.fromkeys(names) for hit in by_name.get(name, ())]
+        if len(names) > 1:
+            found.sort(key=lambda hit: hit[0])
+        for _i, run, cmd in found:
+            yield run, cmd
 
 
 def word_span(ins: Instruction, word: str, start: int = 0) -> Position:

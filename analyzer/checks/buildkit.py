@@ -72,6 +72,8 @@ def _levenshtein(a: str, b: str, limit: int) -> int:
         cur = [i]
         for j, cb in enumerate(b, start=1):
             cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        if min(cur) >= limit:
+            return limit  # every later row is at least this far
         prev = cur
     return prev[-1]
 

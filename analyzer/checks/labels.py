@@ -26,6 +26,8 @@ class LabelSchemaError(AnalyzerError):
 
 @dataclass(frozen=True)
 class Label:
+    """One LABEL key and value, raw and expanded."""
+
     ins: Instruction
     key_raw: str
     value_raw: str

@@ -605,6 +605,8 @@ def go_binary(package_path: str) -> Optional[str]:
 
 @dataclass(frozen=True)
 class InstallerScript:
+    """A known installer script and what it installs where."""
+
     kind: str  # conda | rustup | uv | nvm | nodesource | get-pip | poetry | pyenv | bun | deno | docker | helm | sdkman
     label: str  # human name, e.g. "Miniforge installer"
     commands: tuple[str, ...] = ()  # what it puts in its bin directory

@@ -15,6 +15,8 @@ THIS_FILE = "this Dockerfile"
 
 @dataclass
 class LineageResult:
+    """Base-image chains and the image state at every point of a Dockerfile."""
+
     df: Dockerfile
     chains: dict = field(default_factory=dict)  # stage index -> [ImageDef] (external chain)
     stage_states: dict = field(default_factory=dict)  # stage index -> State at the end of the stage
@@ -81,6 +83,18 @@ def explain_in(state: State, command: str, chain: list) -> dict:
 
 
 def suggestions(command: str, state: State) -> list[dict]:
+    """Packages that provide ``command`` in the image of ``state`` (apt lookups answer from
+    the Debian release its root chose), best first, at most three."""
+    release = getattr(state, "release", None)
+    if release is not None:
+        from ..knowledge.debian_index import using_release
+
+        with using_release(release):
+            return _suggestions(command, state)
+    return _suggestions(command, state)
+
+
+def _suggestions(command: str, state: State) -> list[dict]:
     from ..knowledge.packages import commands_of_package, packages_providing
 
     name = posixpath.basename(command)
@@ -113,6 +127,8 @@ def analyze(df: Dockerfile, *, resolver, build_args=None, target: Optional[str] 
             target_index = st.index
     result.target = target_index
     chain_states: dict[str, State] = {}
+    envs: dict[str, dict] = {}  # external base reference -> the ENV its chain leaves
+    stage_resolution = None
 
     for stage in df.stages:
         rs = resolution.stages[stage.index]
@@ -128,11 +144,16 @@ def analyze(df: Dockerfile, *, resolver, build_args=None, target: Optional[str] 
             else:
                 chain = resolver.chain(base)
                 start = _chain_state(walker, chain, chain_states)
+                if envs.get(base) != start.env:
+                    envs[base] = dict(start.env)
+                    stage_resolution = None
             result.chains[stage.index] = chain
         result.start_states[stage.index] = start.copy()
-        # the file's own ENV expands against the image's environment
-        inherited = dict(start.env)
-        stage_resolution = resolve(df, dict(build_args or {}), platform, image_env=lambda _r, _p, env=inherited: env)
+        # the file's own ENV expands against the environment of each stage's base image; one
+        # resolution serves until a stage brings a base not seen before (not one per stage:
+        # each walks the whole file)
+        if stage_resolution is None:
+            stage_resolution = resolve(df, dict(build_args or {}), platform, image_env=lambda ref, _p: envs.get(ref))
         state = start
 
         def record(ins, cmd, st, _stage=stage):

@@ -40,6 +40,8 @@ class CatalogError(AnalyzerError):
 
 @dataclass(frozen=True)
 class CatalogEntry:
+    """A catalog entry: an image pattern and where its Dockerfile lives."""
+
     image: str  # pattern as written
     dockerfiles: tuple[str, ...]  # location templates
     build_args: tuple[tuple[str, str], ...] = ()
@@ -77,6 +79,8 @@ class CatalogEntry:
 
 @dataclass
 class Catalog:
+    """The catalog entries in order of precedence."""
+
     entries: list[CatalogEntry] = field(default_factory=list)
 
     def find(self, ref: ImageRef) -> Optional[CatalogEntry]:

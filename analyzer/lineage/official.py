@@ -18,6 +18,8 @@ MANIFEST_URL = "https://raw.githubusercontent.com/docker-library/official-images
 
 @dataclass(frozen=True)
 class OfficialBuild:
+    """Where an official image tag is built from: repository, commit, directory."""
+
     tag: str
     git_repo: str
     git_commit: str

@@ -19,6 +19,8 @@ FORMATS = ("text", "json", "sarif", "github", "gitlab", "checkstyle", "auto")
 
 @dataclass(frozen=True)
 class FileResult:
+    """One input's findings, error and extra sections, ready for a formatter."""
+
     path: str  # as given on the command line ("-" shown as "<stdin>")
     findings: tuple[Finding, ...] = ()
     error: Optional[str] = None  # a file that could not be read or decoded

@@ -1,0 +1,114 @@
+"""Start-up cost: the code that :mod:`dataclasses` generates, compiled once.
+
+Every ``@dataclass`` compiles the source of its ``__init__``, ``__repr__``, ``__eq__``,
+``__hash__`` (and ``__setattr__``/``__delattr__`` when frozen) each time the module
+defining it is imported; for the analyzer's fifty or so classes that compiling is a large
+part of the time ``analyze`` takes on one small file. The generated source depends only on
+the fields, so its compiled form is kept, like Python's own bytecode cache, in the
+package's ``__pycache__`` directory (per interpreter version) and reused: the functions
+built are the same, only the compiling is skipped.
+
+The hook is the name ``exec`` inside the :mod:`dataclasses` module, which is how it turns
+source into functions (3.8 to 3.13). Nothing is written when Python is told not to write
+bytecode, when the directory is not writable, or when nothing new was compiled; an
+unreadable or damaged file means compiling as usual.
+"""
+
+import builtins
+import marshal
+import os
+import sys
+import types
+
+_REAL_EXEC = builtins.exec
+_LIMIT = 4000  # entries kept (other libraries' dataclasses created meanwhile count too)
+_PATH = os.path.join(
+    os.path.dirname(os.path.abspath(__file__)),
+    "__pycache__",
+    "dataclass-code.{}-{}.marshal".format(sys.implementation.cache_tag, ".".join(map(str, sys.version_info[:3]))),
+)
+
+_codes: dict = {}
+_state = {"new": 0, "installed": False}
+
+
+def _load() -> None:
+    try:
+        with open(_PATH, "rb") as fh:
+            data = marshal.load(fh)
+    except (OSError, EOFError, ValueError, TypeError):
+        return
+    if isinstance(data, dict):
+        for source, code in data.items():
+            if isinstance(source, str) and isinstance(code, types.CodeType):
+                _codes[source] = code
+
+
+def _exec(source, globals=None, locals=None, *args, **kwargs):
+    if type(source) is not str or args or kwargs:
+        return _REAL_EXEC(source, globals, locals, *args, **kwargs)
+    code = _codes.get(source)
+    if code is None:
+        # what exec() itself does with a string; dataclasses has no __future__ imports
+        code = compile(source, "<string>", "exec", dont_inherit=True)
+        if len(_codes) < _LIMIT:
+            _codes[source] = code
+            _state["new"] += 1
+    return _REAL_EXEC(code, globals, locals)
+
+
+def _save() -> None:
+    if not _state["new"] or sys.dont_write_bytecode:
+        return
+    tmp = f"{_PATH}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(_PATH), exist_ok=True)
+        with open(tmp, "wb") as fh:
+            marshal.dump(_codes, fh)
+        os.replace(tmp, _PATH)
+        _state["new"] = 0
+    except (OSError, ValueError):
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+
+
+def install() -> None:
+    """Route dataclasses' compiling through the cache (once per process)."""
+    if _state["installed"] or os.environ.get("ANALYZE_NO_CODE_CACHE"):
+        return
+    import atexit
+    import dataclasses
+
+    if getattr(dataclasses, "exec", _REAL_EXEC) is not _REAL_EXEC:
+        return  # someone else hooks it: leave it alone
+    _state["installed"] = True
+    _load()
+    dataclasses.exec = _exec
+    atexit.register(_save)
+
+
+def prepare() -> int:
+    """Import what ``analyze`` loads and write the cache now, whatever
+    ``PYTHONDONTWRITEBYTECODE`` says (like ``compileall``); the number of entries."""
+    import importlib
+
+    install()
+    for name in (
+        "analyzer.batch", "analyzer.cli", "analyzer.rules", "analyzer.config", "analyzer.checks",
+        "analyzer.report", "analyzer.lineage.session", "analyzer.lineage.analysis", "analyzer.cache.predict",
+        "analyzer.build",
+    ):
+        importlib.import_module(name)
+    from analyzer.rules import load_catalog
+
+    load_catalog()  # imports every check family
+    _state["new"] = max(_state["new"], 1)
+    dont_write, sys.dont_write_bytecode = sys.dont_write_bytecode, False
+    try:
+        _save()
+    finally:
+        sys.dont_write_bytecode = dont_write
+    return len(_codes)
+

@@ -1,0 +1,140 @@
+"""Start-up shortcuts: the same answers as the slow way."""
+
+from __future__ import annotations
+
+import dataclasses
+import marshal
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Optional
+
+import pytest
+
+from analyzer import _startup
+
+platformdirs = pytest.importorskip("platformdirs")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the shortcut is Linux's rule")
+@pytest.mark.parametrize("xdg", [None, "/tmp/xdg-cache", "", "relative/dir", " /tmp/space", "/tmp/trailing "])
+def test_cache_and_config_dirs_match_platformdirs(monkeypatch, xdg):
+    from analyzer.cachedir import cache_root
+    from analyzer.config import _user_config_file
+
+    monkeypatch.delenv("ANALYZE_CACHE_DIR", raising=False)
+    for var in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
+        if xdg is None:
+            monkeypatch.delenv(var, raising=False)
+        else:
+            monkeypatch.setenv(var, xdg)
+    assert str(cache_root()) == platformdirs.user_cache_dir("analyze")
+    assert _user_config_file() == Path(platformdirs.user_config_dir("analyze")) / "config.yaml"
+
+
+def _classes(ns: dict):
+    @dataclasses.dataclass(frozen=True)
+    class Point:
+        """A point."""
+
+        x: int
+        y: int = 0
+        tags: tuple = ()
+        label: Optional[str] = dataclasses.field(default=None, compare=False)
+
+    @dataclasses.dataclass
+    class Box:
+        """A box."""
+
+        items: list = dataclasses.field(default_factory=list)
+
+    ns["Point"], ns["Box"] = Point, Box
+    return Point, Box
+
+
+def _behaviour(Point, Box):
+    p = Point(1, tags=("a",), label="l")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        p.x = 2
+    b1, b2 = Box(), Box()
+    b1.items.append(1)
+    return (
+        repr(p),
+        p == Point(1, 0, ("a",), "other"),
+        hash(p) == hash(Point(1, 0, ("a",))),
+        repr(dataclasses.replace(p, y=5)),
+        dataclasses.astuple(p),
+        b2.items,
+        repr(b1),
+        Box.__eq__(b1, Box([1])),
+    )
+
+
+def test_cached_code_builds_the_same_classes(monkeypatch, tmp_path):
+    import builtins
+
+    monkeypatch.setattr(_startup, "_PATH", str(tmp_path / "__pycache__" / "dc.marshal"))
+    monkeypatch.setattr(_startup, "_codes", {})
+    monkeypatch.setitem(_startup._state, "new", 0)
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+
+    monkeypatch.setattr(dataclasses, "exec", builtins.exec, raising=False)
+    plain = _behaviour(*_classes({}))
+
+    monkeypatch.setattr(dataclasses, "exec", _startup._exec, raising=False)
+    first = _behaviour(*_classes({}))  # compiles and remembers
+    assert _startup._state["new"] > 0
+    _startup._save()
+    assert (tmp_path / "__pycache__" / "dc.marshal").is_file()
+
+    compiled = []
+    real_compile = builtins.compile
+    monkeypatch.setattr(_startup, "_codes", {})
+    _startup._load()
+    assert _startup._codes, "the saved code is loaded back"
+    monkeypatch.setattr(builtins, "compile", lambda *a, **k: compiled.append(a) or real_compile(*a, **k))
+    again = _behaviour(*_classes({}))  # from the cache: nothing compiled
+    monkeypatch.setattr(builtins, "compile", real_compile)
+    assert compiled == []
+    assert plain == first == again
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00garbage", marshal.dumps([1, 2]), marshal.dumps({"src": 3, 4: "x"})])
+def test_damaged_cache_file_is_ignored(monkeypatch, tmp_path, content):
+    path = tmp_path / "dc.marshal"
+    path.write_bytes(content)
+    monkeypatch.setattr(_startup, "_PATH", str(path))
+    monkeypatch.setattr(_startup, "_codes", {})
+    _startup._load()
+    assert _startup._codes == {}
+
+
+def test_nothing_is_written_when_bytecode_is_not(monkeypatch, tmp_path):
+    path = tmp_path / "dc.marshal"
+    monkeypatch.setattr(_startup, "_PATH", str(path))
+    monkeypatch.setitem(_startup._state, "new", 3)
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    _startup._save()
+    assert not path.exists()
+
+
+def test_unwritable_place_is_harmless(monkeypatch, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setattr(_startup, "_PATH", str(blocker / "sub" / "dc.marshal"))
+    monkeypatch.setitem(_startup._state, "new", 3)
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    _startup._save()  # no exception
+    assert list(tmp_path.iterdir()) == [blocker]
+
+
+def test_precompile_command_writes_bytecode_and_code_cache():
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    out = subprocess.run([sys.executable, "-m", "analyzer.precompile"], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "dataclass methods cached" in out.stdout
+    assert Path(_startup._PATH).is_file()
+    with open(_startup._PATH, "rb") as fh:
+        data = marshal.load(fh)
+    assert len(data) > 100 and all(isinstance(k, str) for k in data)
