@@ -19,6 +19,10 @@ from analyzer.knowledge import images, installers, packages, roots
         ("debian:bookworm-20241202-slim", "debian:bookworm"),
         ("debian:trixie-slim", "debian:trixie"),
         ("debian:13", "debian:trixie"),
+        ("debian:latest", "debian:trixie"),
+        ("debian:stable-slim", "debian:trixie"),
+        ("debian:stable-20261117", "debian:trixie"),
+        ("debian:oldstable", "debian:bookworm"),
         ("ubuntu:22.04", "ubuntu:22.04"),
         ("ubuntu:jammy-20240911.1", "ubuntu:22.04"),
         ("ubuntu:24.04", "ubuntu:24.04"),
@@ -123,6 +127,109 @@ def test_scan_rootfs_reads_a_real_tree(tmp_path):
     assert found["/bin"] == ["link", "tool"]
     assert found["/usr/sbin"] == []
     assert "/usr/local/bin" not in found
+
+
+@pytest.mark.parametrize(
+    "release,version,has,lacks",
+    [
+        ("bookworm", "Debian GNU/Linux 12 (bookworm)", ["adduser", "gpgv", "perl"], ["sqv"]),
+        ("trixie", "Debian GNU/Linux 13 (trixie)", ["sqv", "perl"], ["adduser", "gpgv"]),
+    ],
+)
+def test_shipped_root_inventories_record_their_source(release, version, has, lacks):
+    import json
+    from pathlib import Path
+
+    path = Path(roots.__file__).parent / "data" / f"root-debian-{release}.tsv"
+    lines = path.read_text().splitlines()
+    head = json.loads(lines[0][1:])
+    assert head["format"] == "root-inventory/1" and head["image"] == f"debian:{release}" and head["release"] == release
+    assert head["variant"] == "minbase" and head["debootstrap"] and head["mirror"] == "http://deb.debian.org/debian"
+    assert head["command"] == f"debootstrap --variant=minbase --merged-usr {release} DIR http://deb.debian.org/debian"
+    assert head["release_date"] and head["generated"] and head["os_release"].startswith(version)
+    assert head["links"] == {"/bin": "/usr/bin", "/sbin": "/usr/sbin"} and head["merged_usr"] is True
+    assert head["executables"] == len(lines) - 1 > 300
+    assert lines[1:] == sorted(lines[1:])
+    installed = {p.split("=", 1)[0] for p in head["packages"]}
+    assert {"apt", "bash", "coreutils", "dpkg", "mawk"} <= installed
+    rows = {ln.split("\t")[0]: ln.split("\t")[1:] for ln in lines[1:]}
+    assert rows["/usr/bin/bash"] == ["bash"]
+    assert rows["/usr/bin/awk"] == ["mawk", "alternative -> /usr/bin/mawk"]
+    assert rows["/usr/sbin/policy-rc.d"][0] == "-"
+    root = roots.root_for(f"debian:{release}-slim")
+    assert root.release == (release, "") and root.as_of == head["generated"]
+    assert "debootstrap" in root.source and head["debootstrap"] in root.source
+    for name in has:
+        assert root.has(name) is True, name
+    for name in lacks:
+        assert root.has(name) is False, name
+    assert "/sbin/policy-rc.d" in root.paths and "/usr/sbin/policy-rc.d" in root.paths
+    assert len(root.paths) == 2 * (len(lines) - 1)  # merged-/usr: every name under /bin or /sbin too
+
+
+def test_ubuntu_roots_choose_a_debian_release_and_say_so():
+    jammy, noble = roots.root_for("ubuntu:jammy"), roots.root_for("ubuntu:24.04")
+    assert jammy.release == ("bookworm", "ubuntu:22.04: using Debian bookworm's index")
+    assert noble.release == ("trixie", "ubuntu:24.04: using Debian trixie's index")
+    assert "/usr/sbin/policy-rc.d" not in noble.paths  # a debuerreotype addition, not in the ubuntu images
+    assert roots.root_for("alpine:3.20").release is None
+
+
+def test_build_root_inventory_scans_a_root(tmp_path):
+    """tools/build-root-inventory --from-root on a small merged-/usr tree with dpkg data."""
+    import json
+    import os
+    from pathlib import Path
+
+    root = tmp_path / "root"
+    for d in ("usr/bin", "usr/sbin", "etc/alternatives", "var/lib/dpkg/info", "usr/local/bin"):
+        (root / d).mkdir(parents=True)
+    (root / "bin").symlink_to("usr/bin")
+    (root / "sbin").symlink_to("usr/sbin")
+
+    def program(rel, mode=0o755):
+        p = root / rel
+        p.write_text("#!/bin/sh\n")
+        p.chmod(mode)
+
+    program("usr/bin/bash")
+    program("usr/bin/mawk")
+    program("usr/sbin/useradd")
+    program("usr/bin/readme", 0o644)  # not executable
+    (root / "usr/bin/sh").symlink_to("dash-missing")  # dangling
+    (root / "etc/alternatives/awk").symlink_to("/usr/bin/mawk")
+    (root / "usr/bin/awk").symlink_to("/etc/alternatives/awk")
+    (root / "usr/bin/rbash").symlink_to("bash")
+    (root / "var/lib/dpkg/info/bash.list").write_text("/.\n/bin\n/bin/bash\n/bin/rbash\n")
+    (root / "var/lib/dpkg/info/mawk:amd64.list").write_text("/usr/bin/mawk\n")
+    (root / "var/lib/dpkg/info/passwd.list").write_text("/usr/sbin/useradd\n")
+    (root / "var/lib/dpkg/status").write_text(
+        "Package: bash\nStatus: install ok installed\nVersion: 5.2\n\n"
+        "Package: gone\nStatus: deinstall ok config-files\nVersion: 1\n\n"
+        "Package: mawk\nStatus: install ok installed\nVersion: 1.3.4\n"
+    )
+    out = tmp_path / "out"
+    tool = Path(__file__).resolve().parent.parent / "tools" / "build-root-inventory"
+    proc = subprocess.run([sys.executable, str(tool), "--release", "bookworm", "--from-root", str(root), "--out", str(out)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    lines = (out / "root-debian-bookworm.tsv").read_text().splitlines()
+    head = json.loads(lines[0][1:])
+    assert head["links"] == {"/bin": "/usr/bin", "/sbin": "/usr/sbin"} and head["merged_usr"] is True
+    assert head["packages"] == ["bash=5.2", "mawk=1.3.4"]
+    assert head["format"] == "root-inventory/1" and head["variant"] == "minbase"
+    assert lines[1:] == [
+        "/usr/bin/awk\tmawk\talternative -> /usr/bin/mawk",
+        "/usr/bin/bash\tbash",  # listed by dpkg as /bin/bash: one file through the /bin link
+        "/usr/bin/mawk\tmawk",
+        "/usr/bin/rbash\tbash",
+        "/usr/sbin/policy-rc.d\t-\tadded by debuerreotype-minimizing-config in the docker images (exit 101)",
+        "/usr/sbin/useradd\tpasswd",
+    ]
+    assert os.listdir(out) == ["root-debian-bookworm.tsv"]
+    bad = subprocess.run([sys.executable, str(tool), "--from-root", str(root), "--out", str(out)],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "exactly one --release" in bad.stderr
 
 
 # -- packages -----------------------------------------------------------------------------

@@ -76,6 +76,9 @@ def missing_command(ctx):
             h = hints[0]
             where = f" provides {h['path']}" if h.get("path") else f" provides {posixpath.basename(name)}"
             message += f"; `{h['install']}` ({h['manager']} package {h['package']}){where}"
+            release = getattr(state, "release", None)
+            if h["manager"] == "apt" and release and len(release) > 1 and release[1]:
+                message += f"; {release[1]}"  # e.g. "ubuntu:24.04: using Debian trixie's index"
         yield Hit(chk.command.position, message)
 
 

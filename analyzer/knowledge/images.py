@@ -551,13 +551,40 @@ def _table_key(ref: str) -> Optional[str]:
     return f"{parsed.path[len('library/'):]}:{parsed.tag}"
 
 
+_PARENTS_TEXT: Optional[str] = None
+_ROWS: dict = {}
+
+
+def _rows_of(key: str) -> tuple:
+    """The table's rows for one tag, found by searching the text for lines that start
+    with it: one look-up costs far less than indexing the whole table."""
+    global _PARENTS_TEXT
+    if _PARENTS is not None:
+        return tuple(_PARENTS.get(key, ()))
+    if key not in _ROWS:
+        if _PARENTS_TEXT is None:
+            with open(OFFICIAL_PARENTS_TSV, encoding="utf-8") as fh:
+                _PARENTS_TEXT = "\n" + fh.read()
+        text, needle, rows = _PARENTS_TEXT, f"\n{key}\t", []
+        at = text.find(needle)
+        while at >= 0:
+            end = text.find("\n", at + 1)
+            cols = text[at + 1 : end if end >= 0 else len(text)].split("\t")
+            if len(cols) >= 5:
+                parent = "(root)" if cols[1].startswith("(root") else cols[1]
+                rows.append((parent, *cols[2:5]))
+            at = text.find(needle, at + 1)
+        _ROWS[key] = tuple(rows)
+    return _ROWS[key]
+
+
 def official_parents(image_ref: str) -> list:
     """Every row of the table for an official image tag (a shared tag has one per
     platform family): ``[(parent, repo, commit, path), ...]``."""
     key = _table_key(image_ref)
     if key is None:
         return []
-    return list(_load_parents().get(key, ()))
+    return list(_rows_of(key))
 
 
 def official_parent(image_ref: str) -> Optional[tuple]:

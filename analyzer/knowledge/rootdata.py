@@ -1,96 +1,43 @@
-"""Executables of root images, as data (names per directory).
+"""Executables of root images, as data.
 
-Debian: read off real roots built with ``debootstrap --variant=minbase SUITE DIR
-http://deb.debian.org/debian`` on 2026-11-26 (the variant debuerreotype builds the
-``debian`` images from; ``-slim`` removes documentation, not programs). Every regular file
-with an execute bit in /usr/bin and /usr/sbin, symlinks resolved. These roots are merged-/usr:
-/bin and /sbin are links to /usr/bin and /usr/sbin, so every name is also reachable there.
+Debian (``debian:bookworm*``, ``debian:trixie*``): the files ``data/root-debian-<release>.tsv``
+written by ``tools/build-root-inventory``, read off real roots built with ``debootstrap
+--variant=minbase --merged-usr RELEASE DIR http://deb.debian.org/debian`` (the variant
+debuerreotype builds the ``debian`` images from; ``-slim`` removes documentation, not
+programs), plus the ``/usr/sbin/policy-rc.d`` the images add. Each file's header records
+the debootstrap version, mirror, Release date, generation date and installed packages. The
+roots are merged-/usr: /bin and /sbin are links to /usr/bin and /usr/sbin (the header's
+``links``), so every name there is also reachable through them.
+
+The others are tables of names per directory, below.
 """
 
-DEBIAN_BOOKWORM = {
-    "/usr/bin": (
-        "[ addpart apt apt-cache apt-cdrom apt-config apt-get apt-key apt-mark arch awk b2sum base32 "
-        "base64 basename basenc bash bashbug captoinfo cat chage chattr chcon chfn chgrp chmod choom "
-        "chown chrt chsh cksum clear clear_console cmp comm cp csplit cut dash date dd "
-        "deb-systemd-helper deb-systemd-invoke debconf debconf-apt-progress debconf-communicate "
-        "debconf-copydb debconf-escape debconf-set-selections debconf-show delpart df diff diff3 dir "
-        "dircolors dirname dmesg dnsdomainname domainname dpkg dpkg-deb dpkg-divert "
-        "dpkg-maintscript-helper dpkg-query dpkg-realpath dpkg-split dpkg-statoverride dpkg-trigger "
-        "du echo egrep env expand expiry expr factor faillog fallocate false fgrep fincore find "
-        "findmnt flock fmt fold getconf getent getopt gpasswd gpgv grep groups gunzip gzexe gzip "
-        "hardlink head hostid hostname i386 iconv id infocmp infotocap install ionice ipcmk ipcrm "
-        "ipcs ischroot join last lastb lastlog ld.so ldd link linux32 linux64 ln locale localedef "
-        "logger login logname ls lsattr lsblk lscpu lsfd lsipc lsirq lslocks lslogins lsmem lsns mawk "
-        "mcookie md5sum md5sum.textutils mesg mkdir mkfifo mknod mktemp more mount mountpoint mv "
-        "namei nawk newgrp nice nisdomainname nl nohup nproc nsenter numfmt od pager partx passwd "
-        "paste pathchk perl perl5.36.0 pidof pinky pldd pr printenv printf prlimit ptx pwd rbash "
-        "readlink realpath rename.ul renice reset resizepart rev rgrep rm rmdir run-parts runcon "
-        "savelog script scriptlive scriptreplay sdiff sed seq setarch setpriv setsid setterm sg sh "
-        "sha1sum sha224sum sha256sum sha384sum sha512sum shred shuf sleep sort split stat stdbuf stty "
-        "su sum sync tabs tac tail tar taskset tee tempfile test tic timeout toe touch tput tr true "
-        "truncate tset tsort tty tzselect uclampset umount uname uncompress unexpand uniq unlink "
-        "unshare update-alternatives users utmpdump vdir wall wc wdctl whereis which "
-        "which.debianutils who whoami x86_64 xargs yes ypdomainname zcat zcmp zdiff zdump zegrep "
-        "zfgrep zforce zgrep zless zmore znew "
-    ),
-    "/usr/sbin": (
-        "add-shell addgroup adduser agetty badblocks blkdiscard blkid blkzone blockdev chcpu "
-        "chgpasswd chmem chpasswd chroot cpgr cppw ctrlaltdel debugfs delgroup deluser "
-        "dpkg-fsys-usrunmess dpkg-preconfigure dpkg-reconfigure dumpe2fs e2freefrag e2fsck e2image "
-        "e2label e2mmpstatus e2scrub e2scrub_all e2undo e4crypt e4defrag faillock filefrag findfs "
-        "fsck fsck.cramfs fsck.ext2 fsck.ext3 fsck.ext4 fsck.minix fsfreeze fstab-decode fstrim getty "
-        "groupadd groupdel groupmems groupmod grpck grpconv grpunconv hwclock iconvconfig "
-        "installkernel invoke-rc.d isosize killall5 ldattach ldconfig logsave losetup mke2fs mkfs "
-        "mkfs.bfs mkfs.cramfs mkfs.ext2 mkfs.ext3 mkfs.ext4 mkfs.minix mkhomedir_helper mklost+found "
-        "mkswap newusers nologin pam-auth-update pam_getenv pam_namespace_helper pam_timestamp_check "
-        "pivot_root pwck pwconv pwhistory_helper pwunconv readprofile remove-shell resize2fs rmt "
-        "rmt-tar rtcwake runuser service shadowconfig start-stop-daemon sulogin swaplabel swapoff "
-        "swapon switch_root tarcat tune2fs unix_chkpwd unix_update update-passwd update-rc.d "
-        "update-shells useradd userdel usermod vigr vipw wipefs zic zramctl "
-    ),
-}
+import json
+import os
 
-DEBIAN_TRIXIE = {
-    "/usr/bin": (
-        "[ apt apt-cache apt-cdrom apt-config apt-get apt-mark arch awk b2sum base32 base64 basename "
-        "basenc bash bashbug captoinfo cat chage chcon chfn chgrp chmod choom chown chrt chsh cksum "
-        "clear clear_console cmp comm cp csplit cut dash date dd deb-systemd-helper "
-        "deb-systemd-invoke debconf debconf-apt-progress debconf-communicate debconf-copydb "
-        "debconf-escape debconf-set-selections debconf-show df diff diff3 dir dircolors dirname dmesg "
-        "dnsdomainname domainname dpkg dpkg-deb dpkg-divert dpkg-maintscript-helper dpkg-query "
-        "dpkg-realpath dpkg-split dpkg-statoverride dpkg-trigger du echo egrep env expand expiry expr "
-        "factor fallocate false fgrep find findmnt flock fmt fold getconf getent getopt gpasswd grep "
-        "groups gunzip gzexe gzip hardlink head hostid hostname i386 iconv id infocmp infotocap "
-        "install ionice ipcmk ipcrm ipcs ischroot join ld.so ldd link linux32 linux64 ln locale "
-        "localedef logger login logname ls lsblk lscpu lsipc lslocks lslogins lsmem lsns mawk mcookie "
-        "md5sum mkdir mkfifo mknod mktemp more mount mountpoint mv namei nawk newgrp nice "
-        "nisdomainname nl nohup nproc nsenter numfmt od pager partx passwd paste pathchk perl "
-        "perl5.40.1 pidof pinky pldd pr printenv printf prlimit ptx pwd rbash readlink realpath "
-        "rename.ul renice reset rev rgrep rm rmdir run-parts runcon savelog script scriptlive "
-        "scriptreplay sdiff sed seq setarch setpriv setsid setterm sg sh sha1sum sha224sum sha256sum "
-        "sha384sum sha512sum shred shuf sleep sort split sqv stat stdbuf stty su sum sync tabs tac "
-        "tail tar taskset tee tempfile test tic timeout toe touch tput tr true truncate tset tsort "
-        "tty tzselect uclampset umount uname uncompress unexpand uniq unlink unshare "
-        "update-alternatives users vdir wall wc wdctl whereis which which.debianutils who whoami "
-        "x86_64 xargs yes ypdomainname zcat zcmp zdiff zdump zegrep zfgrep zforce zgrep zless zmore "
-        "znew "
-    ),
-    "/usr/sbin": (
-        "add-shell agetty blkdiscard blkid blkzone blockdev chcpu chgpasswd chmem chpasswd chroot "
-        "dpkg-preconfigure dpkg-reconfigure faillock findfs fsck fsfreeze fstab-decode fstrim getty "
-        "groupadd groupdel groupmod grpck grpconv grpunconv iconvconfig installkernel invoke-rc.d "
-        "isosize killall5 ldattach ldconfig losetup mkfs mkhomedir_helper mkswap newusers nologin "
-        "pam-auth-update pam_getenv pam_namespace_helper pam_timestamp_check pivot_root pwck pwconv "
-        "pwhistory_helper pwunconv readprofile remove-shell rmt rmt-tar rtcwake runuser service "
-        "shadowconfig start-stop-daemon sulogin swaplabel swapoff swapon switch_root tarcat "
-        "unix_chkpwd unix_update update-passwd update-rc.d update-shells useradd userdel usermod vigr "
-        "vipw wipefs zic zramctl "
-    ),
-}
+_DATA = os.path.join(os.path.dirname(__file__), "data")
+DEBIAN_RELEASES = ("bookworm", "trixie")
+
+
+def debian_root(release: str) -> tuple[dict, list[tuple[str, str, str]]]:
+    """(header, [(path, owning package, note), ...]) of the shipped Debian root inventory
+    of ``release``; FileNotFoundError when none is shipped."""
+    if release not in DEBIAN_RELEASES:
+        raise FileNotFoundError(f"no root inventory shipped for Debian {release!r}")
+    with open(os.path.join(_DATA, f"root-debian-{release}.tsv"), encoding="utf-8") as fh:
+        first = fh.readline()
+        header = json.loads(first[1:]) if first.startswith("#") else {}
+        rows = []
+        for line in fh:
+            parts = line.rstrip("\n").split("\t")
+            if parts and parts[0].startswith("/"):
+                rows.append((parts[0], parts[1] if len(parts) > 1 else "-", parts[2] if len(parts) > 2 else ""))
+    return header, rows
+
 
 # Ubuntu: the package set of the ubuntu:22.04 image is its published manifest
 # (ubuntu-jammy-oci-amd64.manifest, 2022; tianon/docker-brew-ubuntu-core). Every package of
-# the Debian bookworm minbase set above is in it; these are the programs of the ones that
+# the Debian bookworm minbase set (data/root-debian-bookworm.tsv) is in it; these are the programs of the ones that
 # are not (procps 3.3.17 and sensible-utils), by their Debian/Ubuntu file lists.
 UBUNTU_EXTRA = {
     "/usr/bin": (

@@ -5,7 +5,13 @@ is ``FROM scratch`` plus a minirootfs), so what it contains must come from knowl
 :class:`Root` lists the executables on the default PATH by full path and says where the
 list comes from, as of when, and whether it is complete: ``complete=False`` means a
 command that is not listed may still exist (absence is then unknown, not missing);
-``absent`` names commands known not to be there even so.
+``absent`` names commands known not to be there even so. ``release`` is the Debian release
+whose package index answers apt lookups in the image (a
+:class:`~analyzer.knowledge.debian_index.ReleaseChoice`: Ubuntu roots use the closest
+Debian release and its note says so), None for a root without apt.
+
+The Debian roots are read from ``data/root-debian-<release>.tsv``
+(``tools/build-root-inventory``); the others from :mod:`.rootdata` tables.
 
 :func:`root_for` accepts a familiar or normalised reference (``debian:bookworm-slim``,
 ``docker.io/library/ubuntu:24.04``, ``alpine:3.20.3``...) and answers None for anything
@@ -38,6 +44,7 @@ class Root:
     absent: frozenset = field(default_factory=frozenset)  # command names known to be missing
     uncertain: frozenset = field(default_factory=frozenset)  # listed paths not confirmed
     merged_usr: bool = False  # /bin -> usr/bin and /sbin -> usr/sbin
+    release: Optional[tuple] = None  # ReleaseChoice(Debian release of the apt index, note)
 
     def has(self, command: str) -> Optional[bool]:
         """True if ``command`` (a name or full path) is listed, False if it is known to be
@@ -81,9 +88,9 @@ def _merge(*tables: dict) -> dict:
 
 
 _DEBIAN_SOURCE = (
-    "Debian {suite} minbase package set (debootstrap --variant=minbase {suite}, the variant "
-    "debuerreotype builds the debian images from), every executable in /usr/bin and /usr/sbin "
-    "of a real root built from deb.debian.org; -slim removes documentation only"
+    "Debian {suite} minbase root ({command}; debootstrap {debootstrap}, Release of {release_date}, "
+    "built {generated}; the variant debuerreotype builds the debian images from): every executable "
+    "on the default PATH, plus the /usr/sbin/policy-rc.d the images add; -slim removes documentation only"
 )
 _UBUNTU_SOURCE = (
     "package set of the ubuntu:22.04 image (its ubuntu-jammy-oci-amd64.manifest); executables "
@@ -102,10 +109,11 @@ _BUSYBOX_SOURCE = (
     "(busybox --install /bin), /bin/getconf, /usr/bin/env; common applets only"
 )
 
-# name -> (family, package manager, builder, source, as_of, complete)
+# name -> (family, package manager, builder, source, as_of, complete); the Debian roots'
+# source and as_of come from their data files
 _SPECS = {
-    "debian:bookworm": ("debian", "apt", "bookworm", _DEBIAN_SOURCE.format(suite="bookworm"), "2026-11-26", True),
-    "debian:trixie": ("debian", "apt", "trixie", _DEBIAN_SOURCE.format(suite="trixie"), "2026-11-26", True),
+    "debian:bookworm": ("debian", "apt", "bookworm", "", "", True),
+    "debian:trixie": ("debian", "apt", "trixie", "", "", True),
     "ubuntu:22.04": ("ubuntu", "apt", "jammy", _UBUNTU_SOURCE, "2022-06", True),
     "ubuntu:24.04": ("ubuntu", "apt", "noble", _NOBLE_SOURCE, "2026-11", True),
     "alpine:3.19": ("alpine", "apk", "alpine", _ALPINE_SOURCE, "2026-11", True),
@@ -119,22 +127,47 @@ ROOT_NAMES = tuple(_SPECS)
 _cache: dict = {}
 
 
+def _debian_paths(release: str, *, image_additions: bool = True) -> tuple[frozenset, dict]:
+    """Full paths of a shipped Debian root (its directory links expanded) and its header."""
+    from . import rootdata as data
+
+    header, rows = data.debian_root(release)
+    links = header.get("links") or {}
+    out = set()
+    for path, owner, _note in rows:
+        if owner == "-" and not image_additions:
+            continue
+        out.add(path)
+        for link, target in links.items():
+            if path.startswith(target.rstrip("/") + "/"):
+                out.add(link.rstrip("/") + path[len(target.rstrip("/")):])
+    return frozenset(out), header
+
+
 def _build(name: str) -> Root:
     from . import rootdata as data
+    from .debian_index import ReleaseChoice, release_for
 
     family, manager, kind, source, as_of, complete = _SPECS[name]
     absent: frozenset = frozenset()
     uncertain: frozenset = frozenset()
+    release = None
     merged = kind in ("bookworm", "trixie", "jammy", "noble")
-    if kind == "bookworm":
-        paths = _expand(data.DEBIAN_BOOKWORM, True)
-    elif kind == "trixie":
-        paths = _expand(data.DEBIAN_TRIXIE, True)
+    if kind in ("bookworm", "trixie"):
+        paths, header = _debian_paths(kind)
+        merged = bool(header.get("merged_usr", True))
+        source = _DEBIAN_SOURCE.format(suite=kind, **{k: header.get(k, "?") for k in
+                                                      ("command", "debootstrap", "release_date", "generated")})
+        as_of = header.get("generated", "")
+        release = ReleaseChoice(kind, "")
     elif kind in ("jammy", "noble"):
-        paths = _expand(_merge(data.DEBIAN_BOOKWORM, data.UBUNTU_EXTRA), True)
+        # the ubuntu images are not built by debuerreotype: no policy-rc.d
+        debian, _header = _debian_paths("bookworm", image_additions=False)
+        paths = debian | _expand(data.UBUNTU_EXTRA, True)
         if kind == "noble":
             names = set(data.UBUNTU_NOBLE_UNCERTAIN.split())
             uncertain = frozenset(p for p in paths if p.rsplit("/", 1)[-1] in names)
+        release = release_for("ubuntu", name.split(":", 1)[1])
     elif kind == "alpine":
         paths = _expand(data.ALPINE, False)
     elif kind == "busybox":
@@ -145,7 +178,7 @@ def _build(name: str) -> Root:
     return Root(
         name=name, family=family, package_manager=manager, paths=paths, env_path=DEFAULT_PATH,
         user="root", workdir="/", source=source, as_of=as_of, complete=complete, absent=absent,
-        uncertain=uncertain, merged_usr=merged,
+        uncertain=uncertain, merged_usr=merged, release=release,
     )
 
 
@@ -156,9 +189,12 @@ def _get(name: str) -> Root:
     return root
 
 
-# Debian tags: codename or version, optional point release / date / -slim.
+# Debian tags: codename, version or suite, optional point release / date / -slim; latest.
+# Suites as of 2026-11: stable = trixie (13, released 2025-08), oldstable = bookworm. The
+# official-image parents table still maps debian:latest to bookworm: its debian rows are
+# from 2024-12, before trixie's release.
 _DEBIAN_TAG = re.compile(
-    r"^(?P<rel>bookworm|trixie|12|13|oldstable|stable)"
+    r"^(?P<rel>bookworm|trixie|12|13|oldstable|stable|latest)"
     r"(?:\.\d+)?(?:-\d{8})?(?:-slim)?$"
 )
 _DEBIAN_REL = {"bookworm": "bookworm", "12": "bookworm", "oldstable": "bookworm",
@@ -196,7 +232,7 @@ def root_for(image_ref: str) -> Optional[Root]:
         return None
     if repo == "debian":
         m = _DEBIAN_TAG.match(tag)
-        rel = _DEBIAN_REL.get(m.group("rel")) if m else _DEBIAN_REL.get(tag) if tag == "latest" else None
+        rel = _DEBIAN_REL.get(m.group("rel")) if m and (m.group("rel") != "latest" or tag == "latest") else None
         return _get(f"debian:{rel}") if rel else None
     if repo == "ubuntu":
         m = _UBUNTU_TAG.match(tag)
@@ -212,7 +248,8 @@ def root_for(image_ref: str) -> Optional[Root]:
 def scan_rootfs(root_dir: str, path_dirs: str = DEFAULT_PATH) -> dict:
     """Executables on ``path_dirs`` in an unpacked root filesystem: ``{dir: [names]}``.
 
-    This is how the Debian tables in :mod:`.rootdata` were read off debootstrap roots.
+    ``tools/build-root-inventory`` reads debootstrap roots the same way (and keeps a link
+    directory such as ``/bin -> usr/bin`` as a link instead of listing it twice).
     Symlinks are resolved inside ``root_dir`` (absolute targets included); a directory that
     is a symlink (``/bin -> usr/bin``) is listed under its own name too.
     """
