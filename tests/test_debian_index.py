@@ -304,7 +304,7 @@ def test_missing_command_names_the_debian_package(command):
     found = findings_for(f"FROM debian:bookworm-slim\nRUN {command} --version\n", "AN6001")
     assert [f.message for f in found] == [
         f"{command}: not installed in debian:bookworm-slim at this point; "
-        f"`apt-get install {package}` (apt package {package}) provides {path}"
+        f"`apt-get install {package}` (Debian package {package}) provides {path}"
     ]
 
 
@@ -328,11 +328,11 @@ def test_each_base_uses_its_release(base, release, note):
     text = f"FROM {base}\nRUN kubectl version\nRUN gcc-14 --version\n"
     kubectl, gcc14 = findings_for(text, "AN6001")
     expected = "kubernetes-client" if release == "bookworm" else "kubectl"
-    assert kubectl.message.endswith(f"`apt-get install {expected}` (apt package {expected}) provides /usr/bin/kubectl{note}")
+    assert kubectl.message.endswith(f"`apt-get install {expected}` (Debian package {expected}) provides /usr/bin/kubectl{note}")
     if release == "bookworm":  # no bookworm package ships gcc-14
         assert gcc14.message == f"gcc-14: not installed in {base} at this point"
     else:
-        assert gcc14.message.endswith(f"`apt-get install gcc-14` (apt package gcc-14) provides /usr/bin/gcc-14{note}")
+        assert gcc14.message.endswith(f"`apt-get install gcc-14` (Debian package gcc-14) provides /usr/bin/gcc-14{note}")
 
 
 def test_installs_follow_the_release_of_the_base():

@@ -51,6 +51,10 @@ def _checks(ctx):
     return lineage.checks if lineage is not None else ()
 
 
+# how a hint names its package: apt looks up Debian's own package lists
+_PACKAGE_KIND = {"apt": "Debian package", "apk": "Alpine package"}
+
+
 @check("AN6001")
 def missing_command(ctx):
     from ..lineage.analysis import suggestions
@@ -75,7 +79,8 @@ def missing_command(ctx):
         if hints:
             h = hints[0]
             where = f" provides {h['path']}" if h.get("path") else f" provides {posixpath.basename(name)}"
-            message += f"; `{h['install']}` ({h['manager']} package {h['package']}){where}"
+            kind = _PACKAGE_KIND.get(h["manager"], f"{h['manager']} package")
+            message += f"; `{h['install']}` ({kind} {h['package']}){where}"
             release = getattr(state, "release", None)
             if h["manager"] == "apt" and release and len(release) > 1 and release[1]:
                 message += f"; {release[1]}"  # e.g. "ubuntu:24.04: using Debian trixie's index"
