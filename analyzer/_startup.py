@@ -28,7 +28,7 @@ _PATH = os.path.join(
     "dataclass-code.{}-{}.marshal".format(sys.implementation.cache_tag, ".".join(map(str, sys.version_info[:3]))),
 )
 
-_codes: dict = {}
+_codes: dict = {}  # generated source -> marshalled code (unmarshalled when used)
 _state = {"new": 0, "installed": False}
 
 
@@ -39,22 +39,32 @@ def _load() -> None:
     except (OSError, EOFError, ValueError, TypeError):
         return
     if isinstance(data, dict):
-        for source, code in data.items():
-            if isinstance(source, str) and isinstance(code, types.CodeType):
-                _codes[source] = code
+        for source, blob in data.items():
+            if isinstance(source, str) and isinstance(blob, bytes):
+                _codes[source] = blob
+
+
+def _code_for(source: str):
+    blob = _codes.get(source)
+    if blob is not None:
+        try:
+            code = marshal.loads(blob)
+        except (EOFError, ValueError, TypeError):
+            code = None
+        if isinstance(code, types.CodeType):
+            return code
+    # what exec() itself does with a string; dataclasses has no __future__ imports
+    code = compile(source, "<string>", "exec", dont_inherit=True)
+    if len(_codes) < _LIMIT or source in _codes:
+        _codes[source] = marshal.dumps(code)
+        _state["new"] += 1
+    return code
 
 
 def _exec(source, globals=None, locals=None, *args, **kwargs):
     if type(source) is not str or args or kwargs:
         return _REAL_EXEC(source, globals, locals, *args, **kwargs)
-    code = _codes.get(source)
-    if code is None:
-        # what exec() itself does with a string; dataclasses has no __future__ imports
-        code = compile(source, "<string>", "exec", dont_inherit=True)
-        if len(_codes) < _LIMIT:
-            _codes[source] = code
-            _state["new"] += 1
-    return _REAL_EXEC(code, globals, locals)
+    return _REAL_EXEC(_code_for(source), globals, locals)
 
 
 def _save() -> None:
@@ -93,14 +103,18 @@ def prepare() -> int:
     """Import what ``analyze`` loads and write the cache now, whatever
     ``PYTHONDONTWRITEBYTECODE`` says (like ``compileall``); the number of entries."""
     import importlib
+    import pkgutil
 
     install()
-    for name in (
-        "analyzer.batch", "analyzer.cli", "analyzer.rules", "analyzer.config", "analyzer.checks",
-        "analyzer.report", "analyzer.lineage.session", "analyzer.lineage.analysis", "analyzer.cache.predict",
-        "analyzer.build",
-    ):
-        importlib.import_module(name)
+    import analyzer
+
+    for info in pkgutil.walk_packages(analyzer.__path__, "analyzer."):
+        if info.name.rsplit(".", 1)[-1].startswith("__"):
+            continue
+        try:
+            importlib.import_module(info.name)
+        except Exception:  # an optional part that cannot load here (a missing extra)
+            continue
     from analyzer.rules import load_catalog
 
     load_catalog()  # imports every check family

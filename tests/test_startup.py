@@ -137,4 +137,13 @@ def test_precompile_command_writes_bytecode_and_code_cache():
     assert Path(_startup._PATH).is_file()
     with open(_startup._PATH, "rb") as fh:
         data = marshal.load(fh)
-    assert len(data) > 100 and all(isinstance(k, str) for k in data)
+    assert len(data) > 100 and all(isinstance(k, str) and isinstance(v, bytes) for k, v in data.items())
+
+
+def test_damaged_entry_is_compiled_again(monkeypatch):
+    source = "def __create_fn__():\n def f(self):\n  return 42\n return f"
+    monkeypatch.setattr(_startup, "_codes", {source: b"\x00not marshal"})
+    ns: dict = {}
+    _startup._exec(source, {}, ns)
+    assert ns["__create_fn__"]()(None) == 42
+    assert marshal.loads(_startup._codes[source]).co_name == "<module>"

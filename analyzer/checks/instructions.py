@@ -345,6 +345,8 @@ def _strip_quotes(text: str) -> str:
 def fixed_from_platform(ctx):
     from ..expand import parse_platform
 
+    if not any(stage.from_instruction.flag("platform") for stage in ctx.df.stages):
+        return
     probe = probe_resolution(ctx)
     for stage in ctx.df.stages:
         raw = stage.from_instruction.flag("platform")
