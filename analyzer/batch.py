@@ -118,6 +118,18 @@ class FileAnalyzer:
             return Outcome(FileResult(shown, (parse_error_finding(exc, shown),)), threshold)
         except AnalyzerError as exc:
             return Outcome(FileResult(shown, (), error=str(exc)), threshold, error=f"{shown}: {exc}")
+        from .expand import ExpansionTooLarge
+
+        try:
+            return self._analyze(df, shown, cfg, options, threshold)
+        except ExpansionTooLarge as exc:  # past the analyzer's limits: this file only
+            return Outcome(FileResult(shown, (), error=str(exc)), threshold, error=f"{shown}: {exc}")
+
+    def _analyze(self, df, shown: str, cfg, options, threshold: str) -> Outcome:
+        from .report import FileResult
+        from .rules import lint
+
+        s = self.settings
         lineage = None
         extra: dict = {}
         notes: tuple = ()
@@ -133,7 +145,25 @@ class FileAnalyzer:
                 extra["explain"] = lineage.explain(s.explain)
             notes = tuple(lineage.errors())
         findings = lint(df, options, self.catalog, lineage)
+        notes += _expansion_notes(df, shown, options)
         return Outcome(FileResult(shown, tuple(findings), extra=extra), threshold, notes=notes)
+
+
+def _expansion_notes(df, shown: str, options) -> tuple[str, ...]:
+    """A note for the values the analyzer gave up on (an expansion past MAX_EXPANSION):
+    the file is still linted, with those values unknown."""
+    from .expand import MAX_EXPANSION, resolve
+
+    try:
+        errors = resolve(df, dict(options.build_args)).errors  # the walk the checks made
+    except AnalyzerError:
+        return ()
+    lines = sorted({e.line for e in errors if e.message == "variable expansion too large"})
+    if not lines:
+        return ()
+    where = ", ".join(map(str, lines[:10])) + (", ..." if len(lines) > 10 else "")
+    return (f"{shown}: line {where}: a variable expands to more than {MAX_EXPANSION:,} characters "
+            "(the analyzer's limit); its value is treated as unknown",)
 
 
 # --- the pool ---------------------------------------------------------------------------

@@ -530,10 +530,17 @@ class BuildRun:
 
 
 def run_build(req: BuildRequest, *, docker: Optional[str] = None, display: Optional["Display"] = None,
-              cli: Optional[DockerCLI] = None) -> BuildRun:
-    """Run ``docker build`` for ``req``, streaming its log through ``display``."""
+              cli: Optional[DockerCLI] = None, redactor=None) -> BuildRun:
+    """Run ``docker build`` for ``req``, streaming its log through ``display``. Secrets
+    (``redactor``, an analyzer.report.redact.Redactor; by default the secret-looking build
+    args) are masked in every line before anything reads it: BuildKit prints RUN lines
+    with the build args expanded, and the log is shown, parsed and saved."""
+    from .report.redact import Redactor
+
     cli = cli or find_docker(req.builder, docker)
     argv, env = docker_command(cli, req)
+    if redactor is None:
+        redactor = Redactor.for_build(build_args=dict(req.build_args))
     parser = parser_for(req.builder)
     lines: list[str] = []
     try:
@@ -544,6 +551,7 @@ def run_build(req: BuildRequest, *, docker: Optional[str] = None, display: Optio
     try:
         assert proc.stdout is not None
         for line in proc.stdout:
+            line = redactor.text(line)
             lines.append(line)
             parser.feed(line)
             if display is not None:
@@ -563,7 +571,7 @@ def run_build(req: BuildRequest, *, docker: Optional[str] = None, display: Optio
     parsed = replace(parsed, succeeded=rc == 0)
     if rc != 0 and parsed.error is None:
         parsed = replace(parsed, error=_last([ln.strip() for ln in lines if ln.strip()]) or f"docker build exited {rc}")
-    return BuildRun(tuple(argv), rc, "".join(lines), parsed, cli)
+    return BuildRun(tuple(redactor.text(a) for a in argv), rc, "".join(lines), parsed, cli)
 
 
 class Display:
@@ -880,7 +888,7 @@ def build(df, options, *, findings: Iterable = (), tags: Sequence[str] = (), doc
     )
     if getattr(options, "no_cache_filter", ()):
         req = replace(req, no_cache_filter=tuple(options.no_cache_filter))
-    run = run_build(req, cli=cli, display=display)
+    run = run_build(req, cli=cli, display=display, redactor=_redactor(df, options))
     actual = {n: v for n, v in actual_outcomes(predicted, run.parsed).items() if v is not None}
     filled = predicted.with_actual(actual)
     notes: list[str] = []
@@ -905,20 +913,31 @@ def build(df, options, *, findings: Iterable = (), tags: Sequence[str] = (), doc
     )
 
 
+def _redactor(df, options):
+    """The secrets of this build: its build args and the Dockerfile's ARG/ENV values."""
+    from .expand import resolve
+    from .report.redact import Redactor
+
+    args = dict(options.build_args or {})
+    try:
+        resolution = resolve(df, args, options.platform, target=options.target)
+    except Exception:  # an expansion BuildKit would refuse: the build args are masked all the same
+        resolution = None
+    return Redactor.for_build(resolution, args)
+
+
 def _save_log(text: str, dockerfile: Path, options) -> Optional[Path]:
-    from .cachedir import cache_subdir
+    from .cachedir import cache_subdir, not_writable, warn, write_atomic
 
     ident = f"{dockerfile.resolve()}\0{options.builder}\0{options.target or ''}"
     name = hashlib.sha256(ident.encode()).hexdigest()[:16] + ".log"
+    directory = cache_subdir("build-logs", options.cache_dir)
     try:
-        directory = cache_subdir("build-logs", options.cache_dir)
-        directory.mkdir(parents=True, exist_ok=True)
         target = directory / name
-        tmp = target.with_suffix(".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
+        write_atomic(target, text)  # a temp file of its own: two builds of one file at once
         return target
-    except OSError:
+    except OSError as exc:
+        warn(not_writable(directory, exc))
         return None
 
 

@@ -117,7 +117,7 @@ def _user_config_file() -> Optional[Path]:
 
 def _start_directory(start: Optional[str]) -> Path:
     if start and start != "-":
-        here = Path(start).resolve()
+        here = Path(os.path.realpath(start))  # never raises, even for a symlink loop
         return here if here.is_dir() else here.parent
     return Path.cwd().resolve()
 
@@ -189,14 +189,30 @@ class Discovery:
 # --- reading ----------------------------------------------------------------------------
 
 
+MAX_CONFIG_BYTES = 1 << 20
+
+
+def _read_config(path: Path) -> str:
+    """The text of a config file; a FIFO or device is refused, not read (no hang)."""
+    from .files import read_regular
+
+    try:
+        data = read_regular(path, MAX_CONFIG_BYTES + 1)
+    except AnalyzerError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES:,} bytes")
+    return data.decode("utf-8")
+
+
 def _pyproject_table(path: Path) -> Optional[dict]:
     try:
         import tomllib  # type: ignore[import-not-found]
     except ImportError:  # Python 3.10
         import tomli as tomllib  # type: ignore[no-redef]
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        data = tomllib.loads(_read_config(path))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     table = data.get("tool", {}).get("analyze")
     return table if isinstance(table, dict) else None
@@ -211,8 +227,8 @@ def load(path: Path) -> Config:
         import yaml
 
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            text = _read_config(path)
+        except UnicodeDecodeError as exc:
             raise ConfigError(f"{path}: cannot read: {exc}") from None
         try:
             data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))

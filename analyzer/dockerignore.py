@@ -44,8 +44,13 @@ class Pattern:
     exclusion: bool  # True for "!pattern" (an exception that re-includes)
     line: int
     regex: "re.Pattern[str]"
+    # for a pattern with several wildcards: its tokens, matched by :func:`_nfa_match` (a
+    # backtracking regex takes exponential time on ``*a*a*a*a*b`` against ``aaaa...``)
+    tokens: Optional[tuple] = None
 
     def matches(self, path: str) -> bool:
+        if self.tokens is not None:
+            return _nfa_match(self.tokens, path)
         return self.regex.fullmatch(path) is not None
 
 
@@ -117,7 +122,8 @@ def parse(text: str, source: Optional[str] = None) -> Matcher:
         except re.error as exc:
             where = f"{source}:{number}" if source else f"line {number}"
             raise DockerignoreError(f"{where}: invalid .dockerignore pattern {raw.strip()!r}: {exc}") from None
-        patterns.append(Pattern(cleaned, exclusion, number, regex))
+        tokens = _tokens(cleaned) if cleaned.count("*") > 1 else None
+        patterns.append(Pattern(cleaned, exclusion, number, regex, tokens))
     return Matcher(patterns, source)
 
 
@@ -163,6 +169,82 @@ def _to_regex(pattern: str) -> str:
     return "".join(out)
 
 
+_STAR, _ANY_DEEP, _DIRS = "*", "**", "**/"  # [^/]*, .*, (?:.*/)?
+
+
+def _tokens(pattern: str) -> tuple:
+    """``pattern`` as the regex of :func:`_to_regex` reads it: wildcard markers, and a
+    compiled one-character regex for every other position."""
+    out = []
+    i, n = 0, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == "*":
+            if i + 1 < n and pattern[i + 1] == "*":
+                i += 2
+                if i < n and pattern[i] == "/":
+                    i += 1
+                out.append(_ANY_DEEP if i >= n else _DIRS)
+                continue
+            out.append(_STAR)
+        elif ch == "[":
+            end = _class_end(pattern, i)
+            out.append(re.compile(_to_regex(pattern[i : end + 1])))
+            i = end
+        elif ch == "\\" and i + 1 < n:
+            i += 1
+            out.append(re.compile(re.escape(pattern[i])))
+        else:
+            out.append(re.compile(_to_regex(ch)))
+        i += 1
+    return tuple(out)
+
+
+def _nfa_match(tokens: tuple, path: str) -> bool:
+    """Whether ``tokens`` match all of ``path``, in time linear in the path: every state
+    the pattern can be in is followed at once (a state ``-(k + 1)`` is inside the ``**/``
+    at ``k``, after at least one character)."""
+    n = len(tokens)
+
+    def closure(states: set) -> set:
+        todo = list(states)
+        while todo:
+            k = todo.pop()
+            if 0 <= k < n and isinstance(tokens[k], str) and k + 1 not in states:
+                states.add(k + 1)
+                todo.append(k + 1)
+        return states
+
+    current = closure({0})
+    for ch in path:
+        nxt: set = set()
+        for k in current:
+            if k < 0:  # inside "**/": any character, and a "/" may end it
+                nxt.add(k)
+                if ch == "/":
+                    nxt.add(-k)  # -(k0 + 1) -> k0 + 1: past the "**/"
+                continue
+            if k >= n:
+                continue
+            tok = tokens[k]
+            if not isinstance(tok, str):
+                if tok.fullmatch(ch):
+                    nxt.add(k + 1)
+            elif tok == _STAR:
+                if ch != "/":
+                    nxt.add(k)
+            elif tok == _ANY_DEEP:
+                nxt.add(k)
+            else:  # _DIRS
+                nxt.add(-(k + 1))
+                if ch == "/":
+                    nxt.add(k + 1)
+        if not nxt:
+            return False
+        current = closure(nxt)
+    return n in current
+
+
 def _class_end(pattern: str, start: int) -> int:
     i = start + 1
     if i < len(pattern) and pattern[i] == "^":
@@ -199,11 +281,12 @@ def _class_body(body: str) -> str:
 
 
 def _read(path: Path) -> str:
+    from .files import read_regular
+
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise DockerignoreError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        data = read_regular(path, MAX_BYTES + 1)  # a FIFO or device is refused, not read
+    except AnalyzerError as exc:
+        raise DockerignoreError(f"{path}: cannot read: {exc}") from None
     if len(data) > MAX_BYTES:
         raise DockerignoreError(f"{path}: larger than {MAX_BYTES:,} bytes")
     if b"\x00" in data[:8192]:

@@ -90,6 +90,9 @@ __all__ = [
 
 MAX_EXPANSION = 1 << 20  # the largest result one expansion may produce (characters)
 MAX_TOTAL = 64 << 20  # the most variable text one resolution may hold
+# variables in effect, summed over every instruction: each instruction gets its own view of
+# them, so a file setting thousands of names over thousands of lines costs (names x lines)
+MAX_SCOPE_ENTRIES = 2_000_000
 MAX_DEPTH = 100  # nesting of ${...} inside ${...}
 
 BUILDKIT_DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -138,8 +141,8 @@ class ExpansionError(AnalyzerError):
 class ExpansionTooLarge(ExpansionError):
     """An expansion grew past :data:`MAX_EXPANSION` characters."""
 
-    def __init__(self, word: Optional[str] = None):
-        super().__init__("variable expansion too large", word)
+    def __init__(self, word: Optional[str] = None, message: str = "variable expansion too large"):
+        super().__init__(message, word)
 
 
 @dataclass(frozen=True)
@@ -936,11 +939,22 @@ ImageEnv = Union[
 class _Budget:
     def __init__(self) -> None:
         self.total = 0
+        self.entries = 0
 
-    def charge(self, text: str) -> None:
+    def charge(self, text: str, line: int = 0) -> None:
         self.total += len(text)
         if self.total > MAX_TOTAL:
-            raise ExpansionTooLarge()
+            raise ExpansionTooLarge(
+                message=f"line {line}: variables expand to more than {MAX_TOTAL:,} characters in all (the analyzer's limit)"
+            )
+
+    def scope(self, scope: "Scope", line: int) -> None:
+        self.entries += len(scope.values)
+        if self.entries > MAX_SCOPE_ENTRIES:
+            raise ExpansionTooLarge(
+                message=f"line {line}: too many variables: the variables in effect at each instruction add up to more "
+                f"than {MAX_SCOPE_ENTRIES:,} (the analyzer's limit)"
+            )
 
 
 @dataclass
@@ -1034,7 +1048,7 @@ def _resolve(
         except ExpansionError as exc:
             errors.append(ResolutionError(ins.index, ins.start_line, exc.message))
             return None
-        budget.charge(exp.value)
+        budget.charge(exp.value, ins.start_line)
         return exp
 
     # Predefined platform args (BuildKit's defaultArgs); build args override them.
@@ -1073,6 +1087,7 @@ def _resolve(
     current = global_scope()
     for ins in df.global_args:
         scopes[ins.index] = current
+        budget.scope(current, ins.start_line)
         if ins.keyword != "ARG":
             continue
         exps = []
@@ -1107,6 +1122,7 @@ def _resolve(
     for st in df.stages:
         fi = st.from_instruction
         scopes[fi.index] = from_scope
+        budget.scope(from_scope, fi.start_line)
         base_raw = st.base
         from_exps: list[Expansion] = []
         unknown: dict[str, None] = {}
@@ -1204,6 +1220,7 @@ def _resolve(
         current = state.scope(proxies)
         for ins in st.instructions:
             scopes[ins.index] = current
+            budget.scope(current, ins.start_line)
             if ins.keyword == "ARG":
                 exps = []
                 reported: dict[str, None] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 import stat
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from .model import AnalyzerError, DecodeError, Dockerfile
 
-__all__ = ["DecodeError", "InputError", "discover_inputs", "is_dockerfile_name", "read_input"]
+__all__ = ["DecodeError", "InputError", "discover_inputs", "is_dockerfile_name", "read_input", "read_regular"]
 
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache"}
 MAX_INPUT_BYTES = 16 * 1024 * 1024
@@ -53,22 +54,74 @@ def discover_inputs(paths: list[str]) -> list[str]:
     return out
 
 
+_KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def _not_regular(mode: int) -> InputError:
+    kind = next((name for test, name in _KINDS if test(mode)), "")
+    return InputError("not a regular file" + (f" ({kind})" if kind else ""))
+
+
+def _too_large(size: str) -> InputError:
+    return InputError(f"{size}; the limit is {MAX_INPUT_BYTES:,} bytes")
+
+
 def read_bytes(path: str) -> bytes:
+    """The bytes of ``path`` (``-``: standard input), at most MAX_INPUT_BYTES of them: a
+    larger input, a directory, a FIFO or a device is refused without reading it (a FIFO is
+    never opened, so nothing waits for a writer)."""
     if path == "-":
-        return sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+        data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+        if len(data) > MAX_INPUT_BYTES:
+            raise InputError(f"standard input is larger than the limit of {MAX_INPUT_BYTES:,} bytes")
+        return data
     try:
         st = os.stat(path)
     except OSError as exc:
+        if os.path.islink(path):
+            try:
+                target = os.readlink(path)
+            except OSError:
+                target = "?"
+            if exc.errno == errno.ELOOP:
+                raise InputError(f"symbolic link loop (through {target!r})") from None
+            raise InputError(f"broken symbolic link to {target!r}: {exc.strerror or exc}") from None
         raise InputError(exc.strerror or str(exc)) from None
-    if stat.S_ISDIR(st.st_mode):
-        raise InputError("is a directory")
-    if not stat.S_ISREG(st.st_mode):
-        raise InputError("not a regular file")
+    if stat.S_ISREG(st.st_mode) and st.st_size > MAX_INPUT_BYTES:
+        raise _too_large(f"file is {st.st_size:,} bytes")
+    data = read_regular(path, MAX_INPUT_BYTES + 1, st)
+    if len(data) > MAX_INPUT_BYTES:  # grew since it was looked at
+        raise _too_large(f"file is more than {MAX_INPUT_BYTES:,} bytes")
+    return data
+
+
+def read_regular(path, max_bytes: int, st: "os.stat_result | None" = None) -> bytes:
+    """At most ``max_bytes`` bytes of the regular file ``path`` (``st``: its stat, when the
+    caller has it). InputError for anything else, without reading it: a directory, a
+    device (never read forever), a FIFO or socket (never opened: nothing waits for a
+    writer; and opened non-blocking, should the path change into one meanwhile)."""
     try:
-        with open(path, "rb") as fh:
-            return fh.read(MAX_INPUT_BYTES + 1)
+        if st is None:
+            st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode):
+            raise InputError("is a directory")
+        if not stat.S_ISREG(st.st_mode):
+            raise _not_regular(st.st_mode)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
         raise InputError(exc.strerror or str(exc)) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise _not_regular(mode)
+        with os.fdopen(fd, "rb") as fh:
+            fd = -1
+            return fh.read(max_bytes)
+    except OSError as exc:
+        raise InputError(exc.strerror or str(exc)) from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
 
 
 def read_input(path: str, shown: str) -> Dockerfile:

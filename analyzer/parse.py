@@ -187,6 +187,9 @@ def parse(text: str, path: str = "Dockerfile") -> Dockerfile:
         raise ParseError(f"cannot parse: {exc}", 1, 1) from None
     if not commands:
         raise ParseError("file with no instructions", 1, 1)
+    for cmd in commands:
+        if not cmd.cmd:  # only a line continuation, then the end of the file
+            raise ParseError("unknown instruction: a line continuation with nothing after it", cmd.start_line, 1)
 
     instructions = [_instruction(cmd, lines, escape, index, []) for index, cmd in enumerate(commands)]
     comments = _scan_comments(lines, instructions)
@@ -265,6 +268,10 @@ def _instruction(cmd, lines: list[str], escape: str, index: int, comments: list[
     start = cmd.start_line + line_offset
     end = cmd.end_line + line_offset
     logical, segments, last = logical_line(lines, start, escape)
+    if logical[:1] in GO_SPACE or (len(segments) > 1 and segments[1][0] == 0):
+        # the first line held only the escape character: the keyword is on a later line
+        # (after any blanks there, which BuildKit trims)
+        logical, segments = _cut(logical, segments, len(logical) - len(logical.lstrip(GO_SPACE)))
     keyword_written = keyword_of(logical) if logical.strip(GO_SPACE) else cmd.cmd
     first_line, first_col = segments[0][1], segments[0][2]
     keyword = cmd.cmd.upper()
@@ -401,23 +408,20 @@ def _logical_from(lines: list[str], start: int, escape: str, skip: int):
     cut = skip - (first_col - 1)
     rest = text[cut:]
     lead = len(rest) - len(rest.lstrip(GO_SPACE))
-    cut += lead
-    new_segments = []
-    for off, ln, c in segments:
-        if off + _segment_len(segments, text, off) <= cut:
+    text, new_segments = _cut(text, segments, cut + lead)
+    return text, new_segments, last
+
+
+def _cut(text: str, segments, cut: int):
+    """``text[cut:]`` and its position map. Segments that end by ``cut`` go (empty ones,
+    from lines holding only the escape character, included); the last one always stays."""
+    out = []
+    for i, (off, ln, c) in enumerate(segments):
+        end = segments[i + 1][0] if i + 1 < len(segments) else len(text)
+        if end <= cut and i + 1 < len(segments):
             continue
-        if off < cut:
-            new_segments.append((0, ln, c + (cut - off)))
-        else:
-            new_segments.append((off - cut, ln, c))
-    return text[cut:], new_segments, last
-
-
-def _segment_len(segments, text, off) -> int:
-    starts = [s[0] for s in segments]
-    i = starts.index(off)
-    nxt = starts[i + 1] if i + 1 < len(starts) else len(text)
-    return nxt - off
+        out.append((0, ln, c + (cut - off)) if off < cut else (off - cut, ln, c))
+    return text[cut:], out
 
 
 def _stages(instructions: list[Instruction]) -> tuple[list[Stage], list[Instruction]]:

@@ -28,6 +28,8 @@ class CatalogError(AnalyzerError):
 
 @dataclass(frozen=True)
 class Example:
+    """A rule's documented example, with where it fires."""
+
     code: str
     line: Optional[int] = None
     column: Optional[int] = None
@@ -36,6 +38,8 @@ class Example:
 
 @dataclass(frozen=True)
 class Rule:
+    """A rule of the catalog, as its YAML file describes it."""
+
     id: str
     name: str
     severity: str
@@ -133,27 +137,30 @@ def _cached_rules(base: Path, paths: list) -> list:
     import dataclasses
     import hashlib
     import marshal
-    import os
 
     try:
-        from .cachedir import cache_root
+        from .cachedir import cache_root, unseal
 
         stamps = [(p.name, st.st_mtime_ns, st.st_size) for p in (*paths, Path(__file__)) for st in (p.stat(),)]
         shape = (tuple(f.name for f in dataclasses.fields(Rule)), tuple(f.name for f in dataclasses.fields(Example)))
         key = hashlib.sha256(repr((str(base), stamps, shape)).encode("utf-8", "surrogateescape")).hexdigest()[:20]
         cache = cache_root() / f"catalog-{key}.marshal"
         with open(cache, "rb") as fh:
-            rows = marshal.load(fh)
+            rows = marshal.loads(unseal(fh.read()))  # TypeError when damaged (checksum)
         return [_rule_from_row(row) for row in rows]
-    except (OSError, ValueError, EOFError, TypeError, KeyError):
+    except (OSError, ValueError, EOFError, TypeError, KeyError, AttributeError):
         pass
     rules = [_load_rule(p) for p in paths]
     try:
+        from .cachedir import not_writable, seal, warn, write_atomic
+
         rows = [{**dataclasses.asdict(r), "fires": [dataclasses.astuple(e) for e in r.fires], "passes": [dataclasses.astuple(e) for e in r.passes]} for r in rules]
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(marshal.dumps(rows))
-        os.replace(tmp, cache)
+        data = seal(marshal.dumps(rows))
+        try:
+            write_atomic(cache, data)
+        except OSError as exc:
+            warn(not_writable(cache.parent, exc))
+            return rules
         for old in cache.parent.glob("catalog-*.marshal"):
             if old != cache:
                 old.unlink(missing_ok=True)
@@ -218,7 +225,9 @@ def resolve_ids(tokens: Iterable[str], catalog: dict[str, Rule]) -> set[str]:
 # --- pragmas ---------------------------------------------------------------------------
 
 _PRAGMA_RE = re.compile(
-    r"^\s*(?P<tool>hadolint|analyze)\s+(?:(?P<scope>global|stage)\s+)?ignore\s*=\s*(?P<ids>[A-Za-z0-9_,\s-]+?)\s*$",
+    # ``ids`` keeps the blanks around the list (``_ids`` drops them): a lazy group followed by
+    # ``\s*$`` would make a long line of blanks take quadratic time
+    r"^\s*(?P<tool>hadolint|analyze)\s+(?:(?P<scope>global|stage)\s+)?ignore\s*=(?P<ids>[A-Za-z0-9_,\s-]+)$",
     re.IGNORECASE,
 )
 _SHELL_PRAGMA_RE = re.compile(r"^\s*(?:hadolint|analyze)\s+shell\s*=\s*(?P<shell>\S+)\s*$", re.IGNORECASE)
@@ -226,6 +235,8 @@ _SHELL_PRAGMA_RE = re.compile(r"^\s*(?:hadolint|analyze)\s+shell\s*=\s*(?P<shell
 
 @dataclass
 class Suppressions:
+    """The ignore pragmas and check directives of one Dockerfile."""
+
     global_ids: set = field(default_factory=set)
     ranges: list = field(default_factory=list)  # (first_line, last_line, ids)
     skip_all_checks: bool = False  # BuildKit ``# check=skip=all``
@@ -288,6 +299,8 @@ def scan_suppressions(df: Dockerfile) -> Suppressions:
 
 @dataclass(frozen=True)
 class LintOptions:
+    """How to lint: rules ignored, severities, build args and per-rule options."""
+
     ignore: frozenset = frozenset()  # rule ids (already resolved from aliases)
     severity: tuple = ()  # ((rule id, severity or "off"), ...)
     build_args: tuple = ()  # ((name, value), ...)
@@ -337,15 +350,8 @@ def lint(df: Dockerfile, options: LintOptions = LintOptions(), catalog: Optional
     error_mode = _check_error_mode(df)
     findings: list[Finding] = []
     seen = set()
-    for rid, rule in catalog.items():
-        if rid in options.ignore or rid == PARSE_ERROR_RULE:
-            continue
-        if options.enabled is not None and rid not in options.enabled:
-            continue
-        severity = options.severity_of(rule)
-        if severity == "off":
-            continue
-        if error_mode and any(_is_buildkit_alias(a) for a in rule.aliases):
+    for rid, rule, severity, buildkit in _rules_to_run(options, catalog):
+        if error_mode and buildkit:
             severity = "error"
         ctx.current_rule = rid
         for hit in checks[rid](ctx):
@@ -369,7 +375,44 @@ def lint(df: Dockerfile, options: LintOptions = LintOptions(), catalog: Optional
             if not sup.suppressed(finding):
                 findings.append(finding)
     findings.sort(key=lambda f: (f.line, f.column, f.rule))
-    return findings
+    return _secrets_masked(findings, ctx)
+
+
+def _secrets_masked(findings: list[Finding], ctx) -> list[Finding]:
+    """A message that quotes an expanded value (``USER $DB_PASSWORD``, ``EXPOSE $X``) shows
+    ``***`` for the value of a variable whose name looks secret (analyzer.report.redact)."""
+    if not findings:
+        return findings
+    from dataclasses import replace
+
+    from .report.redact import Redactor
+
+    names = [a.split("=", 1)[0] for ins in ctx.df.instructions if ins.keyword == "ARG" for a in ins.args]
+    names += [ins.args[i] for ins in ctx.df.instructions if ins.keyword == "ENV" for i in range(0, len(ins.args), 2)]
+    redactor = Redactor.of_secret_names(ctx.__dict__.get("resolution"), ctx.options.build_args, names)
+    if not redactor.values:
+        return findings
+    return [replace(f, message=redactor.values_text(f.message)) if any(v in f.message for v in redactor.values) else f for f in findings]
+
+
+def _rules_to_run(options: LintOptions, catalog: dict) -> list:
+    """``(id, rule, severity, is a BuildKit check)`` of every rule ``options`` enables, worked
+    out once per options and catalog (kept on the options object, which never changes)."""
+    plans = options.__dict__.setdefault("_plans", {})
+    plan = plans.get(id(catalog))
+    if plan is None or plan[0] is not catalog:
+        rows = []
+        for rid, rule in catalog.items():
+            if rid in options.ignore or rid == PARSE_ERROR_RULE:
+                continue
+            if options.enabled is not None and rid not in options.enabled:
+                continue
+            severity = options.severity_of(rule)
+            if severity == "off":
+                continue
+            rows.append((rid, rule, severity, any(_is_buildkit_alias(a) for a in rule.aliases)))
+        plan = plans[id(catalog)] = (catalog, rows)
+    return plan[1]
 
 
 def _is_buildkit_alias(alias: str) -> bool:

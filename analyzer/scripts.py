@@ -184,15 +184,19 @@ def commands_of(run: RunScript) -> list[ShellCommand]:
         key = (None, run.argv, run.argv_positions)
     else:
         key = (run.script, run.interpreter, run.heredocs)
+    # kept on the instruction (as long as its Dockerfile lives) when it can hold it: a file
+    # with more RUNs than the shared memo holds would otherwise parse every RUN twice
+    own = getattr(run.instruction, "__dict__", None)
+    memo = own.setdefault("_commands_memo", {}) if own is not None else _COMMANDS_MEMO
     try:
-        cached = _COMMANDS_MEMO.get(key)
+        cached = memo.get(key)
     except TypeError:  # an unhashable part: no memo
         return _commands_of(run)
     if cached is None:
         cached = _commands_of(run)
-        if len(_COMMANDS_MEMO) >= _COMMANDS_MEMO_SIZE:
+        if memo is _COMMANDS_MEMO and len(_COMMANDS_MEMO) >= _COMMANDS_MEMO_SIZE:
             _COMMANDS_MEMO.clear()
-        _COMMANDS_MEMO[key] = cached
+        memo[key] = cached
     return list(cached)
 
 

@@ -116,16 +116,6 @@ def test_member_cap_and_unreadable_layers():
     assert not list_layer(io.BytesIO(truncated)).complete
 
 
-def test_zstd_layer_without_the_module_is_a_note():
-    try:
-        import zstandard  # noqa: F401
-    except ImportError:
-        listing = list_layer(io.BytesIO(b"\x28\xb5\x2f\xfd" + b"\0" * 64))
-        assert not listing.complete and listing.note.startswith("zstd layer not supported")
-    else:
-        pytest.skip("zstandard is installed")
-
-
 def test_history_maps_onto_layers_and_is_shortened():
     config = {"history": [
         {"created_by": "/bin/sh -c #(nop) ADD file:abc in / "},

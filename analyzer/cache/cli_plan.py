@@ -78,7 +78,8 @@ def attach_plans(
             p = plan(df, options)
             if want_record:
                 path = record(df, options, plan=p)
-                notes.append(f"{shown}: recorded the current state as built ({options.builder}): {path}")
+                if path is not None:  # None: the cache cannot be written (warned once)
+                    notes.append(f"{shown}: recorded the current state as built ({options.builder}): {path}")
         except AnalyzerError as exc:
             errors.append(f"{shown}: {exc}")
             continue

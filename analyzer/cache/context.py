@@ -13,7 +13,6 @@ file's size, mtime, ctime and inode are unchanged.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import posixpath
 import re
@@ -121,6 +120,11 @@ def _glob_to_regex(pattern: str) -> "re.Pattern[str]":
     return re.compile("".join(out))
 
 
+def _valid_entry(v: object) -> bool:
+    """[size, mtime_ns, ctime_ns, inode, content hash]"""
+    return isinstance(v, list) and len(v) == 5 and all(type(x) is int for x in v[:4]) and isinstance(v[4], str)
+
+
 class HashCache:
     """Content hashes keyed by context path, valid while (size, mtime, ctime, inode) hold."""
 
@@ -131,13 +135,12 @@ class HashCache:
         self.hits = 0
         self.misses = 0
         if path is not None:
-            try:
-                with open(path, encoding="utf-8") as fh:
-                    data = json.load(fh)
-                if data.get("version") == HASH_CACHE_VERSION:
-                    self.entries = data.get("files", {})
-            except (OSError, ValueError, AttributeError):
-                self.entries = {}
+            from ..cachedir import read_checked
+
+            data = read_checked(path)  # None when missing or damaged (checksum)
+            files = data.get("files") if data is not None and data.get("version") == HASH_CACHE_VERSION else None
+            if isinstance(files, dict):
+                self.entries = {k: v for k, v in files.items() if _valid_entry(v)}
 
     def lookup(self, rel: str, e: Entry) -> Optional[str]:
         found = self.entries.get(rel)
@@ -156,13 +159,13 @@ class HashCache:
             return
         if keep is not None:
             self.entries = {k: v for k, v in self.entries.items() if k in keep}
-        from .records import write_atomic
+        from ..cachedir import dumps_checked, not_writable, warn, write_atomic
 
         try:
-            write_atomic(self.path, json.dumps({"version": HASH_CACHE_VERSION, "files": self.entries}, separators=(",", ":")))
+            write_atomic(self.path, dumps_checked({"version": HASH_CACHE_VERSION, "files": self.entries}))
             self.dirty = False
-        except OSError:
-            pass  # a cache that cannot be written only costs time
+        except OSError as exc:
+            warn(not_writable(self.path.parent, exc))  # a cache that cannot be written only costs time
 
 
 class BuildContext:

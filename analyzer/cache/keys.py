@@ -229,6 +229,15 @@ class Builder:
                 seen[s.stage_index] = seen.get(s.stage_index, 0) + 1
                 s.stage_step = seen[s.stage_index]
                 s.stage_total = counts[s.stage_index]
+        from ..report.redact import Redactor
+
+        # what plans show and build records store holds no secret value; inputs keep a
+        # fingerprint of it, so a changed secret still changes the key
+        redactor = Redactor.for_build(self.res)
+        for s in self.specs:
+            s.instruction, s.display = redactor.text(s.instruction), redactor.text(s.display)
+            s.inputs = redactor.inputs(s.inputs)
+            s.notes = [redactor.text(n) for n in s.notes]
         return self.specs
 
     def add(self, spec: StepSpec) -> int:
@@ -500,6 +509,11 @@ class Builder:
                 if sel.missing:
                     entry["missing"] = True
                     spec.notes.append(f"{kw} {src}: not found in the build context (the build would fail)")
+                unreadable = sorted(p for p, fp in sel.files.items() if ":unreadable:" in fp)
+                if unreadable:
+                    reason = sel.files[unreadable[0]].split(":unreadable:", 1)[1]
+                    more = f" and {len(unreadable) - 1} more" if len(unreadable) > 1 else ""
+                    spec.notes.append(f"{kw} {src}: cannot read {unreadable[0]}{more} ({reason}): the build would fail")
                 content.append(entry)
         inputs["content"] = content
         spec.inputs = inputs

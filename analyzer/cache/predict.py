@@ -721,7 +721,7 @@ def record(
     plan: Optional[Plan] = None,  # noqa: F811 - the plan made just before the build
     image_ids: Optional[Mapping[int, str]] = None,
     base_ids: Optional[Mapping[str, str]] = None,
-) -> Path:
+) -> Optional[Path]:
     options = options or PlanOptions()
     computed = plan._computed if plan is not None and plan._computed is not None else None
     if computed is None:

@@ -4,7 +4,9 @@ One JSON file per (Dockerfile, context, target, builder, build args) under
 ``<cache root>/builds/<builder>/<hex>.json``, written atomically (temp file + rename), with
 a small companion ``<hex>.keys.json`` holding only the step keys (and classic image ids) so
 that a plan can pool the keys of every build the same builder has seen -- Docker's cache is
-shared by every build on the daemon, not kept per Dockerfile.
+shared by every build on the daemon, not kept per Dockerfile. Both carry a checksum
+(analyzer.cachedir): a damaged or malformed file counts as no record. A record that cannot be
+written is the cache warning, not an error.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Iterable, Mapping, Optional
@@ -23,19 +24,9 @@ POOL_LIMIT = 200  # most recent records consulted for shared keys
 
 
 def write_atomic(path: Path, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    from ..cachedir import write_atomic as write
+
+    write(path, text)
 
 
 def builds_dir(root: Path, builder: str) -> Path:
@@ -43,12 +34,16 @@ def builds_dir(root: Path, builder: str) -> Path:
 
 
 def identity(dockerfile: str, context: str, target: Optional[str], builder: str, build_args: Mapping[str, str]) -> dict:
+    from ..report.redact import Redactor
+
+    # a secret build arg is kept as its fingerprint: records never hold the value
+    args = Redactor.for_build(build_args=build_args).inputs(dict(build_args), True)
     return {
         "dockerfile": dockerfile,
         "context": context,
         "target": target or "",
         "builder": builder,
-        "build_args": {k: build_args[k] for k in sorted(build_args)},
+        "build_args": {k: args[k] for k in sorted(args)},
     }
 
 
@@ -58,14 +53,23 @@ def record_name(ident: dict) -> str:
 
 
 def load(path: Path) -> Optional[dict]:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or data.get("version") != RECORD_VERSION:
+    from ..cachedir import read_checked
+
+    data = read_checked(path, legacy=True)  # records written before checksums still count
+    if data is None or data.get("version") != RECORD_VERSION or not _well_formed(data):
         return None
     return data
+
+
+def _well_formed(data: dict) -> bool:
+    if not all(isinstance(data.get(k), str) for k in ("dockerfile", "context", "builder", "created")):
+        return False
+    steps, history, bases = data.get("steps"), data.get("history", []), data.get("bases", {})
+    return (
+        isinstance(steps, list) and all(isinstance(s, dict) and isinstance(s.get("inputs", {}), dict) for s in steps)
+        and isinstance(history, list) and all(isinstance(h, dict) and isinstance(h.get("keys", {}), dict) for h in history)
+        and isinstance(bases, dict)
+    )
 
 
 def _candidates(directory: Path, suffix: str) -> list[Path]:
@@ -90,7 +94,7 @@ def find_reference(directory: Path, ident: dict) -> tuple[Optional[dict], Path]:
     where this build's record lives)."""
     own = directory / (record_name(ident) + ".json")
     found = load(own)
-    if found is not None:
+    if found is not None and all(found.get(k) == v for k, v in ident.items()):
         return found, own
     best = None
     best_rank = -1
@@ -109,12 +113,15 @@ def find_reference(directory: Path, ident: dict) -> tuple[Optional[dict], Path]:
 
 
 def _load_keys(path: Path) -> Optional[dict]:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except (OSError, ValueError):
+    from ..cachedir import read_checked
+
+    data = read_checked(path, legacy=True)
+    if data is None or data.get("version") != RECORD_VERSION:
         return None
-    return data if isinstance(data, dict) and data.get("version") == RECORD_VERSION else None
+    keys = data.get("keys")
+    if not isinstance(keys, dict) or not all(isinstance(v, dict) for v in keys.values()):
+        return None
+    return data
 
 
 def pooled_keys(directory: Path) -> dict[str, dict]:
@@ -130,9 +137,10 @@ def pooled_keys(directory: Path) -> dict[str, dict]:
     return pool
 
 
-def save(directory: Path, ident: dict, steps: list[dict], bases: Mapping[str, Optional[str]], previous: Optional[dict]) -> Path:
+def save(directory: Path, ident: dict, steps: list[dict], bases: Mapping[str, Optional[str]], previous: Optional[dict]) -> Optional[Path]:
     """Write this build's record (and its key summary); keys of earlier builds of the same
-    record move to ``history``."""
+    record move to ``history``. None when the cache cannot be written (the cache warning
+    was printed)."""
     path = directory / (record_name(ident) + ".json")
     history: list[dict] = []
     same = previous is not None and all(previous.get(k) == v for k, v in ident.items())
@@ -165,8 +173,14 @@ def save(directory: Path, ident: dict, steps: list[dict], bases: Mapping[str, Op
             keys[s["key"]] = {"image_id": s.get("image_id"), "step": s.get("step")}
     summary = dict(ident)
     summary.update({"version": RECORD_VERSION, "keys": keys})
-    write_atomic(path, json.dumps(record, sort_keys=True, separators=(",", ":")))
-    write_atomic(path.with_name(path.name[: -len(".json")] + ".keys.json"), json.dumps(summary, sort_keys=True, separators=(",", ":")))
+    from ..cachedir import dumps_checked, not_writable, warn
+
+    try:
+        write_atomic(path, dumps_checked(record))
+        write_atomic(path.with_name(path.name[: -len(".json")] + ".keys.json"), dumps_checked(summary))
+    except OSError as exc:
+        warn(not_writable(directory, exc))
+        return None
     return path
 
 

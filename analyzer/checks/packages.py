@@ -87,6 +87,9 @@ def _sets_pipefail(cmd) -> bool:
 def missing_pipefail(ctx):
     from ..shell import basename
 
+    by_run: dict[int, list] = {}  # each RUN's commands, in order (one pass, not one per RUN)
+    for r, cmd in ctx.commands:
+        by_run.setdefault(id(r), []).append(cmd)
     for run in ctx.runs:
         if run.script is None or not run.posix:
             continue
@@ -94,9 +97,7 @@ def missing_pipefail(ctx):
         if any(w == "pipefail" for w in shell) and any(w.endswith("o") and w.startswith("-") for w in shell):
             continue
         piped = None
-        for r, cmd in ctx.commands:
-            if r is not run:
-                continue
+        for cmd in by_run.get(id(run), ()):
             if basename(cmd.name) == "set" and _sets_pipefail(cmd):
                 break
             if cmd.in_pipeline and not cmd.wrappers:

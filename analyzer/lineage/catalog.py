@@ -93,11 +93,19 @@ class Catalog:
 def load_file(path: str) -> list[CatalogEntry]:
     import yaml
 
+    from ..files import read_regular
+
     p = Path(path)
+    limit = 16 << 20
     try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogError(f"catalog {path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+        data = read_regular(path, limit + 1)  # a FIFO or device is refused, not read
+        if len(data) > limit:
+            raise CatalogError(f"catalog {path}: larger than {limit:,} bytes")
+        text = data.decode("utf-8")
+    except (AnalyzerError, UnicodeDecodeError) as exc:
+        if isinstance(exc, CatalogError):
+            raise
+        raise CatalogError(f"catalog {path}: cannot read: {exc}") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError:

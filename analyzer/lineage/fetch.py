@@ -12,18 +12,24 @@
 * ``offline=True`` sends nothing at all; a URL that is not in the cache raises
   :class:`OfflineMiss`. Redirects followed online are remembered so offline lookups of
   the original URL find the target.
-* Limits: connect and read timeouts, a deadline per request enforced by a watchdog that
-  shuts the socket down (a server trickling one byte a second fails at the deadline), a
-  body size cap (streamed, never more than ``max_bytes + 1`` bytes read), at most
+* Limits: connect and read timeouts, a deadline per request (30 s, or
+  ``ANALYZE_HTTP_DEADLINE`` seconds) enforced by a watchdog that shuts the socket down (a
+  server trickling one byte a second fails at the deadline), a body size cap (streamed, never more than ``max_bytes + 1`` bytes read), at most
   ``max_redirects`` redirects and only to http(s), retries with exponential backoff on
   5xx, 429 (``Retry-After`` honoured up to ``max_retry_after`` seconds) and connection
   errors; no retry on timeouts or other 4xx.
-* Bodies must be text: no NUL bytes, valid UTF-8 and, with ``expect="dockerfile"``, not an
-  HTML page. A response is written to the cache only after it passed these checks.
+* Bodies must be text: no NUL bytes, valid UTF-8, no image/audio/video/font or archive
+  content type and, with ``expect="dockerfile"``, not an HTML page. A response is written
+  to the cache only after it passed these checks, and the redirects that led to it only
+  once the chain ends in such a body (a redirect loop leaves nothing behind).
 * ``Authorization``, ``Cookie`` and ``Proxy-Authorization`` headers are dropped when a
-  redirect leaves the origin.
+  redirect leaves the origin. No password reaches the disk: cache keys and remembered
+  redirects are URLs without ``user:password@``, and an entry that varies on a credential
+  header keeps its sha256.
 * A cache dir that cannot be created degrades to no cache; a read-only one is still read
-  but never written. Either way one warning goes to ``log``.
+  but never written. Either way one warning goes to ``log`` and, as the process's one cache
+  warning, to stderr (:func:`analyzer.cachedir.warn`). Entries are sealed with their sha256
+  and written atomically: a damaged one is a miss, fetched again and replaced.
 
 Local paths and ``file://`` URLs are read from disk with the same size cap and checks.
 A Fetcher is meant for one thread.
@@ -49,6 +55,8 @@ __all__ = ["FetchError", "OfflineMiss", "Fetched", "Fetcher", "DEFAULT_USER_AGEN
 
 DEFAULT_USER_AGENT = f"dockerfile-analyzer/{__version__}"
 HEURISTIC_FRESHNESS = 300
+DEFAULT_DEADLINE = 30.0
+DEADLINE_ENV = "ANALYZE_HTTP_DEADLINE"  # seconds one HTTP request may take in all
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
 CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie")
@@ -77,6 +85,21 @@ def formatdate(timeval=None, localtime=False, usegmt=False):
     from email.utils import formatdate as fmt
 
     return fmt(timeval, localtime, usegmt)
+
+
+def request_deadline() -> float:
+    """The time limit of one HTTP request in all (connect, headers, body), in seconds:
+    ``ANALYZE_HTTP_DEADLINE`` when set, else 30."""
+    text = os.environ.get(DEADLINE_ENV, "").strip()
+    if not text:
+        return DEFAULT_DEADLINE
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 3600:
+        raise AnalyzerError(f"{DEADLINE_ENV}={text!r}: expected a number of seconds (above 0, at most 3600)")
+    return value
 
 
 class FetchError(AnalyzerError):
@@ -125,7 +148,7 @@ class Fetcher:
         offline: bool = False,
         connect_timeout: float = 5,
         read_timeout: float = 15,
-        deadline: float = 30,
+        deadline: Optional[float] = None,  # None: ANALYZE_HTTP_DEADLINE, else 30 s
         max_bytes: int = 2_000_000,
         max_redirects: int = 5,
         retries: int = 3,
@@ -137,7 +160,7 @@ class Fetcher:
         self.offline = offline
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
-        self.deadline = deadline
+        self.deadline = deadline if deadline is not None else request_deadline()
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
         self.retries = retries
@@ -210,16 +233,24 @@ class Fetcher:
         self._ensure_session()
         current = url
         redirects = 0
+        # the redirects on the way are stored only once the chain ends in a usable body: a
+        # loop or a redirect to a bad page must not stay in the cache (a cached 301 is
+        # followed without asking the server again)
+        held: list[tuple[str, Any]] = []
+        hops: list[tuple[str, str, bool]] = []
         while True:
             reply = self._request(current, headers)
             where = f"GET {_shown(current)}"
             if reply.status in REDIRECT_STATUSES:
                 target = self._redirect_target(where, current, reply.headers.get("location"), f"{reply.status} {reply.reason}")
                 redirects += 1
+                hops.append((current, target, reply.from_cache))
                 if redirects > self.max_redirects:
+                    for source, _target, cached in hops:
+                        if cached:
+                            self._forget(source)
                     raise FetchError(f"GET {_shown(url)}: too many redirects (more than {self.max_redirects})")
-                self._commit(reply)
-                self._remember_redirect(current, target)
+                self._hold(reply, held)
                 if not _same_origin(current, target):
                     headers = {k: v for k, v in headers.items() if k.lower() not in CREDENTIAL_HEADERS}
                 self.log.append(f"{where}: {reply.status} {reply.reason}, redirected to {_shown(target)}")
@@ -230,6 +261,11 @@ class Fetcher:
                 raise FetchError(f"{where}: {reply.status} {reply.reason}{suffix}")
             content_type = reply.headers.get("content-type")
             text = _text_of(reply.body, content_type, expect, where)
+            for key, entry in held:
+                self._controller.pending[key] = entry
+                self._controller.commit(key)
+            for source, target, _cached in hops:
+                self._remember_redirect(source, target)
             self._commit(reply)
             return Fetched(url=url, text=text, from_cache=reply.from_cache, status=reply.status, content_type=content_type, final_url=current)
 
@@ -394,6 +430,10 @@ class Fetcher:
         if self.cache_dir is None or not (self.cache_dir / "http").is_dir():
             self.log.append(f"offline: {_shown(url)}: no cache")
             raise OfflineMiss(f"GET {_shown(url)}: not in the cache (offline mode)")
+        if _surely_uncached(self.cache_dir / "http", url):
+            # no entry under the URL's key: a miss known without loading the HTTP stack
+            self.log.append(f"offline: {_shown(url)}: not in cache")
+            raise OfflineMiss(f"GET {_shown(url)}: not in the cache (offline mode)")
         self._ensure_session()
         current = url
         redirects = 0
@@ -464,6 +504,14 @@ class Fetcher:
         if self._controller is not None and reply.key is not None:
             self._controller.commit(reply.key)
 
+    def _hold(self, reply: _Reply, held: list) -> None:
+        """Take the response held back for a redirect out of the controller (the next
+        attempt clears what is pending) so that it can be stored later."""
+        if self._controller is not None and reply.key is not None:
+            entry = self._controller.pending.pop(reply.key, None)
+            if entry is not None:
+                held.append((reply.key, entry))
+
     def _forget(self, url: str) -> None:
         key = self._cache_key(url)
         if key is not None:
@@ -471,6 +519,7 @@ class Fetcher:
 
     def _remember_redirect(self, source: str, target: str) -> None:
         key = self._cache_key(source)
+        target = _without_userinfo(target)  # a same-origin redirect carries the URL's password
         if key is not None and self._remembered_redirect(source) != target:
             self._store.set(_REDIRECT_KEY + key, json.dumps({"location": target}).encode())
 
@@ -487,9 +536,15 @@ class Fetcher:
             return None
         return location if isinstance(location, str) else None
 
-    def _warn(self, message: str) -> None:
+    def _warn(self, message: str, stderr: bool = False) -> None:
+        """Note a problem; ``stderr=True`` (the cache cannot be written) also prints it, as
+        the one cache warning of the process (analyzer.cachedir.warn)."""
         self.warnings.append(message)
         self.log.append(f"warning: {message}")
+        if stderr:
+            from ..cachedir import warn
+
+            warn(message)
 
     # -- setup ---------------------------------------------------------------------------
 
@@ -534,19 +589,19 @@ class Fetcher:
             try:
                 directory.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                self._warn(f"cache dir {self.cache_dir} is unusable ({exc.strerror or exc}); continuing without a cache")
+                self._warn(f"cache dir {self.cache_dir} is unusable ({exc.strerror or exc}); continuing without a cache", stderr=True)
                 return None
             try:
                 import tempfile
 
-                fd, probe = tempfile.mkstemp(dir=directory, prefix=".probe-")
+                fd, probe = tempfile.mkstemp(dir=directory, prefix=".tmp-probe-")
                 os.close(fd)
                 os.unlink(probe)
             except OSError as exc:
                 if not os.access(directory, os.R_OK | os.X_OK):
-                    self._warn(f"cache dir {directory} is unusable ({exc.strerror or exc}); continuing without a cache")
+                    self._warn(f"cache dir {directory} is unusable ({exc.strerror or exc}); continuing without a cache", stderr=True)
                     return None
-                self._warn(f"cache dir {directory} is read-only ({exc.strerror or exc}); cached files are used but nothing new is stored")
+                self._warn(f"cache dir {directory} is read-only ({exc.strerror or exc}); cached files are used but nothing new is stored", stderr=True)
                 writable = False
         return _transport().Store(directory, writable, self._warn)
 
@@ -555,6 +610,23 @@ class Fetcher:
 
 _local = threading.local()
 _PARTS: Any = None
+
+
+_PLAIN_URL = re.compile(r"https?://[a-z0-9.\-]+(:[0-9]+)?/[A-Za-z0-9._~/\-]*")
+
+
+def _surely_uncached(directory: Path, url: str) -> bool:
+    """True when ``url`` is in the plain form requests and CacheControl leave unchanged and
+    the store holds neither an entry nor a remembered redirect for it."""
+    if not _PLAIN_URL.fullmatch(url):
+        return False
+    import hashlib
+
+    for key in (url, _REDIRECT_KEY + url):
+        hashed = hashlib.sha224(key.encode()).hexdigest()
+        if (directory.joinpath(*hashed[:5]) / hashed).exists():
+            return False
+    return True
 
 
 def _transport() -> Any:
@@ -619,30 +691,36 @@ def _transport() -> Any:
         pass
 
     class Store(BaseCache):
-        """FileCache that never raises, writes only when allowed, and ignores the purges
-        CacheControl makes while looking an entry up (stale entries stay for offline use
-        and are replaced when a fresh response is stored)."""
+        """FileCache's layout, never raising, writing only when allowed, and ignoring the
+        purges CacheControl makes while looking an entry up (stale entries stay for offline
+        use and are replaced when a fresh response is stored). Entries are sealed with
+        their sha256 and written atomically (analyzer.cachedir): a damaged one is a miss."""
 
         def __init__(self, directory: Path, writable: bool, warn: Any):
             self.files = FileCache(str(directory), lock_class=partial(FileLock, timeout=10))
+            self.directory = directory
             self.writable = writable
             self.warn = warn
             self.keep = False
 
         def get(self, key: str) -> Optional[bytes]:
+            from ..cachedir import unseal
+
             try:
-                return self.files.get(key)
+                return unseal(self.files.get(key))
             except OSError:
                 return None
 
         def set(self, key: str, value: bytes, expires: Any = None) -> None:
+            from ..cachedir import seal, write_atomic
+
             if not self.writable:
                 return
             try:
-                self.files.set(key, value)
+                write_atomic(self.files._fn(key), seal(value), dir_mode=0o700)
             except OSError as exc:
                 self.writable = False
-                self.warn(f"cannot write to the cache ({exc.strerror or exc}); nothing more is stored")
+                self.warn(f"cannot write to the cache dir {self.directory} ({exc.strerror or exc}); nothing more is stored", True)
 
         def delete(self, key: str) -> None:
             if not self.keep:
@@ -657,7 +735,15 @@ def _transport() -> Any:
                 pass
 
     class SafeSerializer(Serializer):
-        """A damaged entry reads as no entry."""
+        """A damaged entry reads as no entry. Credentials never reach the disk: when a
+        response varies on ``Authorization`` or ``Cookie`` (raw.githubusercontent.com does),
+        the entry keeps a sha256 of the request's value, not the value."""
+
+        def dumps(self, request: Any, response: Any, body: Any = None) -> bytes:
+            return super().dumps(_masked(request), response, body)
+
+        def prepare_response(self, request: Any, cached: Any, body_file: Any = None) -> Any:
+            return super().prepare_response(_masked(request), cached, body_file)
 
         def loads(self, request: Any, data: bytes, body_file: Any = None) -> Any:
             try:
@@ -675,6 +761,10 @@ def _transport() -> Any:
         def __init__(self, cache: Any = None, cache_etags: bool = True, serializer: Any = None, status_codes: Any = None):
             super().__init__(cache, cache_etags=cache_etags, serializer=serializer or SafeSerializer(), status_codes=status_codes or (200, 203, 301, 308))
             self.pending: dict[str, tuple] = {}
+
+        @classmethod
+        def cache_url(cls, uri: str) -> str:
+            return super().cache_url(_without_userinfo(uri))  # no password in a cache key
 
         def cached_request(self, request: Any) -> Any:
             self.cache.keep = True
@@ -797,6 +887,11 @@ def _text_of(body: bytes, content_type: Optional[str], expect: str, where: str) 
     mime = (content_type or "").split(";", 1)[0].strip().lower()
     if expect == "dockerfile" and mime in ("text/html", "application/xhtml+xml"):
         raise FetchError(f"{where}: not a Dockerfile (HTML page)")
+    if mime.partition("/")[0] in _BINARY_TYPES or mime in _BINARY_TYPES:
+        # application/octet-stream is allowed: it is what servers send for a file named
+        # Dockerfile (no extension); the NUL and UTF-8 checks judge such a body
+        what = "a Dockerfile" if expect == "dockerfile" else "text"
+        raise FetchError(f"{where}: not {what} (content type {mime})")
     nul = body.find(b"\x00")
     if nul >= 0:
         raise FetchError(f"{where}: binary content, not text (NUL byte at offset {nul})")
@@ -809,6 +904,14 @@ def _text_of(body: bytes, content_type: Optional[str], expect: str, where: str) 
         if head.startswith("<!doctype html") or head.startswith("<html"):
             raise FetchError(f"{where}: not a Dockerfile (HTML page)")
     return text
+
+
+# media types whose bodies are never a Dockerfile or a manifest text (a top-level type, or a full type)
+_BINARY_TYPES = frozenset({
+    "image", "audio", "video", "font", "application/pdf", "application/zip", "application/gzip",
+    "application/x-gzip", "application/x-tar", "application/x-bzip2", "application/x-xz",
+    "application/zstd", "application/x-7z-compressed", "application/java-archive", "application/wasm",
+})
 
 
 def _file_url_path(url: str) -> str:
@@ -831,17 +934,61 @@ def _check_url(url: str, where: str = "") -> None:
         raise FetchError(f"{where}{_shown(url)}: invalid URL (no host)")
 
 
-def _shown(url: str) -> str:
-    """The URL without a password in it."""
+def _without_userinfo(url: str) -> str:
+    """``url`` without ``user:password@``."""
     try:
         parts = urlsplit(url)
-        if parts.password is None:
-            return url
-        netloc = parts.netloc.rpartition("@")[2]
+    except ValueError:
+        return url
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, parts.query, parts.fragment))
+
+
+def _masked(request: Any) -> Any:
+    """A stand-in for ``request`` (its headers only) with credential headers replaced by
+    their sha256."""
+    import hashlib
+    import types
+
+    from requests.structures import CaseInsensitiveDict
+
+    headers = CaseInsensitiveDict(getattr(request, "headers", None) or {})
+    for name in CREDENTIAL_HEADERS:
+        value = headers.get(name)
+        if value is not None:
+            headers[name] = "sha256:" + hashlib.sha256(str(value).encode("utf-8", "surrogateescape")).hexdigest()
+    return types.SimpleNamespace(headers=headers)
+
+
+def _shown(url: str) -> str:
+    """The URL without a password in it: ``user:***@``, and ``***`` for the value of a
+    query parameter named like a credential (``?private_token=``, ``&sig=``, ...)."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+        netloc = parts.netloc
+        if password is not None:
+            netloc = f"{parts.username or ''}:***@{netloc.rpartition('@')[2]}"
     except ValueError:
         return url if "@" not in url else "<URL with credentials>"
-    user = parts.username or ""
-    return urlunsplit((parts.scheme, f"{user}:***@{netloc}", parts.path, parts.query, parts.fragment))
+    query = _QUERY_SECRET.sub(_mask_query_value, parts.query) if parts.query else parts.query
+    if password is None and query == parts.query:
+        return url
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+_QUERY_SECRET = re.compile(r"(?:(?<=^)|(?<=[&;]))([^=&;]+)=([^&;]*)")
+_QUERY_CREDENTIALS = frozenset({"sig", "signature", "code", "x-amz-signature", "x-amz-credential", "x-amz-security-token", "x-goog-signature", "x-goog-credential"})
+
+
+def _mask_query_value(m: "re.Match[str]") -> str:
+    from ..report.redact import secret_name
+
+    name = unquote(m.group(1))
+    if m.group(2) and (secret_name(name.replace("-", "_")) or name.lower() in _QUERY_CREDENTIALS):
+        return f"{m.group(1)}=***"
+    return m.group(0)
 
 
 def _origin(url: str) -> tuple[str, str, Optional[int]]:

@@ -17,18 +17,25 @@ the tag points to, the platform manifest's digest, the config and layer descript
   For ``Bearer`` the realm is asked for a token (``token`` or ``access_token``) with the
   challenge's service and scope, cached per (realm, service, scope) for ``expires_in``
   seconds (60 when absent). For ``Basic``, or to obtain the token, credentials come from the
-  Docker config (``auths.<host>.auth``, base64 of ``user:password``). Credentials never
-  appear in ``log`` or in errors, and ``Authorization`` is dropped when a redirect (blob GETs
-  307 to a CDN) leaves the registry's scheme, host and port.
+  Docker config (``$DOCKER_CONFIG/config.json``, else ``~/.docker/config.json``:
+  ``auths.<host>.auth``, base64 of ``user:password``); an ``identitytoken`` there is sent
+  as an OAuth2 refresh token (POST to the realm; GET with the password when the realm
+  answers 404/405). Credentials go to the registry's own host or to an HTTPS realm only,
+  never appear in ``log`` or in errors, and ``Authorization`` is dropped when a redirect
+  (blob GETs 307 to a CDN) leaves the registry's scheme, host and port.
 * 429 and 503 are retried a bounded number of times, waiting ``Retry-After`` (capped).
 * Cache under ``<cache_dir>/registry``: anything addressed by a digest lives forever in
   ``blobs/sha256/<hex>`` (written to a temporary file and renamed; verified again when read,
-  refetched when corrupt); tag -> digest answers live in ``tags/`` and are reused online for
-  ``tag_ttl`` seconds. ``offline=True`` sends nothing: what is not cached raises
-  ``RegistryError("... not in cache (offline)")``.
-* Limits: connect and read timeouts; manifests, configs and tokens must arrive within
-  ``deadline`` seconds (checked between reads, a read blocks at most the read timeout) and
-  hold at most ``max_manifest_bytes``. Blob streams have the per-read timeout only.
+  refetched when corrupt); tag -> digest answers live in ``tags/`` (written once the
+  manifest they name arrived and matched its digest; with a checksum, a damaged one is
+  asked again) and are reused online for ``tag_ttl`` seconds. ``offline=True`` sends
+  nothing: what is not cached raises ``RegistryError("... not in cache (offline)")``.
+  A cache that cannot be written is the process's one cache warning on stderr.
+* Limits: connect and read timeouts; every request (headers and body) must be over within
+  ``deadline`` seconds (30, or ``ANALYZE_HTTP_DEADLINE``; a watchdog shuts the socket down,
+  so a server trickling a byte at a time cannot hold the run), a blob download within
+  ``blob_deadline`` (20 times that). Manifests and configs hold at most
+  ``max_manifest_bytes``, token answers ``max_token_bytes``.
 
 ``requests`` is imported on first network use. A Registry is meant for one thread.
 """
@@ -263,8 +270,10 @@ class Registry:
         docker_config: Optional[Path] = None,
         insecure_registries: Iterable[str] = (),
         timeout: tuple[float, float] = (5, 15),
-        deadline: float = 30,
+        deadline: Optional[float] = None,  # None: ANALYZE_HTTP_DEADLINE, else 30 s
+        blob_deadline: Optional[float] = None,  # None: 20 times ``deadline``
         max_manifest_bytes: int = 4_000_000,
+        max_token_bytes: int = 1_000_000,
         tag_ttl: float = 300,
         retries: int = 3,
         max_retry_after: float = 5,
@@ -276,13 +285,21 @@ class Registry:
         if len(parts) not in (2, 3) or not all(parts):
             raise RegistryError(f"invalid platform {platform!r}: expected os/arch[/variant]")
         self.platform = platform
-        self.docker_config = (
-            Path(docker_config) if docker_config is not None else Path.home() / ".docker" / "config.json"
-        )
+        if docker_config is None:
+            # the docker CLI's own rule: $DOCKER_CONFIG/config.json, else ~/.docker/config.json
+            home = os.environ.get("DOCKER_CONFIG")
+            docker_config = Path(home) / "config.json" if home else Path.home() / ".docker" / "config.json"
+        self.docker_config = Path(docker_config)
         self.insecure_registries = frozenset(h.lower() for h in insecure_registries)
         self.timeout = timeout
+        if deadline is None:
+            from .fetch import request_deadline
+
+            deadline = request_deadline()
         self.deadline = deadline
+        self.blob_deadline = blob_deadline if blob_deadline is not None else 20 * deadline
         self.max_manifest_bytes = max_manifest_bytes
+        self.max_token_bytes = max_token_bytes
         self.tag_ttl = tag_ttl
         self.retries = retries
         self.max_retry_after = max_retry_after
@@ -294,12 +311,15 @@ class Registry:
         self._scope_auth: dict[tuple[str, str], tuple[str, str, str]] = {}
         self._basic_hosts: set[str] = set()
         self._auths: Optional[dict[str, tuple[str, str]]] = None
+        self._identities: dict[str, str] = {}  # host -> identitytoken from the docker config
         self._cache_warned = False
+        self._pending_tag: Optional[tuple[Path, dict]] = None
 
     # -- public API ---------------------------------------------------------------------------
 
     def resolve(self, ref: Union[str, ImageRef]) -> Resolved:
         ref = self._ref(ref)
+        self._pending_tag = None
         if ref.digest is not None:
             digest = ref.digest
             _hex(digest)
@@ -332,6 +352,7 @@ class Registry:
         if not isinstance(layers_data, list):
             raise RegistryError(f"{what}: no layers list")
         layers = tuple(_descriptor(layer, what) for layer in layers_data)
+        self._remember_tag()
         return Resolved(
             ref=ref,
             digest=digest,
@@ -368,10 +389,10 @@ class Registry:
             self._discard_corrupt(path, what)
         if self.offline:
             raise RegistryError(f"{what}: not in cache (offline)")
-        resp = self._request("GET", ref, f"/blobs/{digest}", what, stream=True)
+        resp = self._request("GET", ref, f"/blobs/{digest}", what, stream=True, deadline=self.blob_deadline)
         length = resp.headers.get("content-length", "")
         if size is not None and size >= 0 and length.isdigit() and int(length) != size:
-            resp.close()
+            _release(resp)
             raise RegistryError(f"{what}: server sends {length} bytes, the descriptor says {size}")
         tmp = self._temp_file(path)
         return BlobStream(resp, resp.raw, hex_, what, tmp, path, expected_size=size, log=self.log)
@@ -408,10 +429,14 @@ class Registry:
         path = self._tag_file(ref)
         cached = None
         if path is not None:
+            from ..cachedir import read_checked
+
+            cached = read_checked(path)  # None when missing or damaged (checksum)
             try:
-                cached = json.loads(path.read_text())
-                _hex(cached["digest"])
-            except (OSError, ValueError, KeyError, TypeError, RegistryError):
+                if cached is not None:
+                    _hex(cached["digest"])
+                    float(cached.get("at", 0))
+            except (ValueError, KeyError, TypeError, RegistryError):
                 cached = None
         if cached is not None and (self.offline or time.time() - cached.get("at", 0) < self.tag_ttl):
             self.log.append(f"tag {what}: {cached['digest']} from cache")
@@ -421,7 +446,7 @@ class Registry:
         resp = self._request("HEAD", ref, f"/manifests/{ref.tag}", f"tag {what}", accept=ACCEPT)
         digest = (resp.headers.get("docker-content-digest") or "").strip()
         media_type = (resp.headers.get("content-type") or "").split(";")[0].strip()
-        resp.close()
+        _release(resp)
         if not _DIGEST_RE.match(digest):
             # some registries answer HEAD without the digest: GET it and hash the body
             resp = self._request("GET", ref, f"/manifests/{ref.tag}", f"tag {what}", accept=ACCEPT, stream=True)
@@ -429,9 +454,17 @@ class Registry:
             digest = "sha256:" + hashlib.sha256(body).hexdigest()
             self._store(_hex(digest), body)
         if path is not None:
-            self._write_atomic(path, json.dumps({"digest": digest, "media_type": media_type, "at": time.time()}).encode())
+            # written by resolve() once the manifest this digest names arrived and matched it
+            self._pending_tag = (path, {"digest": digest, "media_type": media_type, "at": time.time()})
         self.log.append(f"tag {what}: {digest}")
         return digest
+
+    def _remember_tag(self) -> None:
+        pending, self._pending_tag = self._pending_tag, None
+        if pending is not None:
+            from ..cachedir import dumps_checked
+
+            self._write_atomic(pending[0], dumps_checked(pending[1]).encode())
 
     def _manifest(self, ref: ImageRef, digest: str) -> tuple[bytes, str]:
         body = self._by_digest(ref, "manifests", digest, f"manifest {ref.name}@{digest}", accept=ACCEPT)
@@ -488,27 +521,40 @@ class Registry:
         self._store(hex_, body)
         return body
 
-    def _read_small(self, resp: Any, what: str) -> bytes:
-        start = time.monotonic()
+    def _read_small(self, resp: Any, what: str, limit: Optional[int] = None) -> bytes:
+        """The whole body of ``resp`` (at most ``limit`` bytes, the manifest cap by default),
+        within the request's deadline (counted from when the request was sent)."""
+        limit = self.max_manifest_bytes if limit is None else limit
+        watch = getattr(resp, "analyzer_watch", None)
+        start = getattr(resp, "analyzer_started", None) or time.monotonic()
+        url = getattr(resp, "url", None)
+        late = f"{what}: {_shown(url) + ' ' if isinstance(url, str) and url else ''}timed out after {self.deadline:g} s (total time limit)"
         try:
             length = resp.headers.get("content-length", "")
-            if length.isdigit() and int(length) > self.max_manifest_bytes:
-                raise RegistryError(f"{what}: larger than {self.max_manifest_bytes} bytes")
+            if length.isdigit() and int(length) > limit:
+                raise RegistryError(f"{what}: larger than {limit} bytes")
             chunks = []
             total = 0
             while True:
-                if time.monotonic() - start > self.deadline:
-                    raise RegistryError(f"{what}: timed out after {self.deadline:g} s (total time limit)")
-                data = self._read1(resp.raw, min(CHUNK, self.max_manifest_bytes + 1 - total), what)
+                if time.monotonic() - start > self.deadline or (watch is not None and watch.fired):
+                    raise RegistryError(late)
+                try:
+                    data = self._read1(resp.raw, min(CHUNK, limit + 1 - total), what)
+                except RegistryError:
+                    if watch is not None and watch.fired:
+                        raise RegistryError(late) from None
+                    raise
                 if not data:
                     break
                 chunks.append(data)
                 total += len(data)
-                if total > self.max_manifest_bytes:
-                    raise RegistryError(f"{what}: larger than {self.max_manifest_bytes} bytes")
+                if total > limit:
+                    raise RegistryError(f"{what}: larger than {limit} bytes")
+            if watch is not None and watch.fired:
+                raise RegistryError(late)  # the watchdog cut the body short
             return b"".join(chunks)
         finally:
-            resp.close()
+            _release(resp)
 
     def _read1(self, raw: Any, amount: int, what: str) -> bytes:
         import requests
@@ -529,13 +575,19 @@ class Registry:
         if self._session is None:
             import requests
 
+            from .fetch import _transport
+
             session = requests.Session()
             session.trust_env = False  # no ~/.netrc credentials; proxies are looked up per request
             session.headers["User-Agent"] = USER_AGENT
+            adapter = _transport().NetworkAdapter()  # its connections are watched by the request deadline
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
             self._session = session
 
     def _request(
-        self, method: str, ref: ImageRef, tail: str, what: str, *, accept: Optional[str] = None, stream: bool = False
+        self, method: str, ref: ImageRef, tail: str, what: str, *, accept: Optional[str] = None, stream: bool = False,
+        deadline: Optional[float] = None,
     ) -> Any:
         """Send one API request with auth, redirects and retries; return a 200 response."""
         host = ref.api_host
@@ -548,11 +600,11 @@ class Registry:
         while True:
             if auth:
                 headers["Authorization"] = auth
-            resp = self._send(method, url, headers, what, stream)
+            resp = self._send(method, url, headers, what, stream, deadline)
             if resp.status_code != 401:
                 break
             challenge_header = resp.headers.get("www-authenticate", "")
-            resp.close()
+            _release(resp)
             if challenged:
                 raise RegistryError(f"{what}: access denied (401 after authenticating)")
             challenged = True
@@ -560,7 +612,7 @@ class Registry:
         status = resp.status_code
         if status == 200:
             return resp
-        resp.close()
+        _release(resp)
         if status == 404:
             raise RegistryError(f"{what}: not found (404)")
         if status == 403:
@@ -569,11 +621,11 @@ class Registry:
             raise RegistryError(f"{what}: {status} after {self.retries} retries (rate limited or unavailable)")
         raise RegistryError(f"{what}: HTTP {status} {resp.reason or ''}".rstrip())
 
-    def _send(self, method: str, url: str, headers: dict[str, str], what: str, stream: bool) -> Any:
+    def _send(self, method: str, url: str, headers: dict[str, str], what: str, stream: bool, deadline: Optional[float] = None) -> Any:
         """One request, following redirects (credentials dropped off-origin), retrying 429/503."""
         attempt = 0
         while True:
-            resp = self._follow(method, url, headers, what, stream)
+            resp = self._follow(method, url, headers, what, stream, deadline)
             if resp.status_code not in RETRY_STATUSES or attempt >= self.retries:
                 return resp
             wait = _retry_after(resp.headers.get("retry-after"))
@@ -581,20 +633,20 @@ class Registry:
                 wait = 0.5 * (2 ** attempt)
             wait = min(wait, self.max_retry_after)
             self.log.append(f"{what}: {resp.status_code}, retrying in {wait:g} s")
-            resp.close()
+            _release(resp)
             time.sleep(wait)
             attempt += 1
 
-    def _follow(self, method: str, url: str, headers: dict[str, str], what: str, stream: bool) -> Any:
+    def _follow(self, method: str, url: str, headers: dict[str, str], what: str, stream: bool, deadline: Optional[float] = None) -> Any:
         origin = _origin(url)
         current = url
         hop_headers = dict(headers)
         for _ in range(self.max_redirects + 1):
-            resp = self._raw(method, current, hop_headers, what, stream)
+            resp = self._raw(method, current, hop_headers, what, stream, deadline)
             if resp.status_code not in REDIRECTS:
                 return resp
             location = resp.headers.get("location")
-            resp.close()
+            _release(resp)
             if not location:
                 raise RegistryError(f"{what}: redirect without a Location")
             target = urljoin(current, location)
@@ -607,21 +659,48 @@ class Registry:
             current = target
         raise RegistryError(f"{what}: more than {self.max_redirects} redirects")
 
-    def _raw(self, method: str, url: str, headers: Mapping[str, str], what: str, stream: bool) -> Any:
+    def _raw(self, method: str, url: str, headers: Mapping[str, str], what: str, stream: bool, deadline: Optional[float] = None,
+             data: Optional[Mapping[str, str]] = None) -> Any:
+        """One HTTP exchange. A watchdog shuts the socket down ``deadline`` seconds after the
+        request was sent (a server trickling its headers or body a byte at a time cannot hold
+        the run); whoever reads the body cancels it (:func:`_release`)."""
         import requests
+        import urllib3.exceptions
+
+        from .fetch import _Deadline, _local
 
         self._ensure_session()
         self.requests_made += 1
+        limit = self.deadline if deadline is None else deadline
+        started = time.monotonic()
+        watch = _Deadline(limit)
+        _local.watch = watch
+        streamed = stream or method == "GET"
         try:
             proxies = requests.utils.get_environ_proxies(url)
             resp = self._session.request(
-                method, url, headers=dict(headers), stream=stream or method == "GET",
+                method, url, headers=dict(headers), stream=streamed, data=data,
                 allow_redirects=False, timeout=self.timeout, proxies=proxies,
             )
-        except requests.Timeout:
-            raise RegistryError(f"{what}: {_shown(url)} timed out") from None
-        except requests.RequestException as exc:
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            watch.cancel()
+            if watch.fired:
+                raise RegistryError(f"{what}: {_shown(url)} timed out after {limit:g} s (total time limit)") from None
+            if isinstance(exc, requests.ConnectTimeout):
+                raise RegistryError(f"{what}: cannot reach {_shown(url)} (no connection within {self.timeout[0]:g} s)") from None
+            if isinstance(exc, requests.Timeout):
+                raise RegistryError(f"{what}: {_shown(url)} timed out after {self.timeout[1]:g} s waiting for data") from None
             raise RegistryError(f"{what}: cannot reach {_shown(url)} ({_why(exc)})") from None
+        finally:
+            _local.watch = None
+        if watch.fired:  # the watchdog cut the headers short: what arrived is not an answer
+            _release(resp)
+            raise RegistryError(f"{what}: {_shown(url)} timed out after {limit:g} s (total time limit)")
+        if streamed:
+            resp.analyzer_watch = watch
+            resp.analyzer_started = started
+        else:
+            watch.cancel()  # the (empty) body is read: the connection may serve the next request
         self.log.append(f"{method} {_shown(url)}: {resp.status_code}")
         return resp
 
@@ -674,13 +753,28 @@ class Registry:
         headers = {}
         creds = self._credentials(host)
         realm_parts = urlsplit(realm)
-        if creds and (realm_parts.scheme == "https" or (realm_parts.hostname or "").lower() == _hostname(host)):
-            headers["Authorization"] = _basic(creds)
-        resp = self._send("GET", url, headers, f"token for {what}", True)
+        # credentials go to a token server over HTTPS, or to the registry's own host
+        trusted = realm_parts.scheme == "https" or (realm_parts.hostname or "").lower() == _hostname(host)
+        identity = self._identity_token(host) if trusted else None
+        resp = None
+        if identity:
+            # an identity token (docker login with an OAuth2 registry) is a refresh token:
+            # POSTed to the realm (the distribution token spec); 404/405: the realm only
+            # knows GET, asked below
+            form = {"grant_type": "refresh_token", "refresh_token": identity, "service": service,
+                    "client_id": "dockerfile-analyzer", "scope": scope}
+            resp = self._raw("POST", realm, {"Content-Type": "application/x-www-form-urlencoded"}, f"token for {what}", True, data=form)
+            if resp.status_code in (404, 405):
+                _release(resp)
+                resp = None
+        if resp is None:
+            if creds and trusted:
+                headers["Authorization"] = _basic(creds)
+            resp = self._send("GET", url, headers, f"token for {what}", True)
         if resp.status_code != 200:
-            resp.close()
+            _release(resp)
             raise RegistryError(f"{what}: token request to {_shown(realm)} failed with HTTP {resp.status_code}")
-        data = _load_json(self._read_small(resp, f"token for {what}"), f"token for {what}")
+        data = _load_json(self._read_small(resp, f"token for {what}", self.max_token_bytes), f"token for {what}")
         if not isinstance(data, dict):
             raise RegistryError(f"{what}: token response is not a JSON object")
         token = data.get("token") or data.get("access_token")
@@ -706,13 +800,14 @@ class Registry:
                 creds = _decode_auth(entry)
                 if creds:
                     self._auths[_config_host(key)] = creds
-        wanted = host.lower()
-        if wanted in (DEFAULT_API_HOST, DEFAULT_DOMAIN):
-            for alias in (DEFAULT_DOMAIN, "index.docker.io", DEFAULT_API_HOST):
-                if alias in self._auths:
-                    return self._auths[alias]
-            return None
-        return self._auths.get(wanted)
+                identity = entry.get("identitytoken") if isinstance(entry, dict) else None
+                if isinstance(identity, str) and identity:
+                    self._identities[_config_host(key)] = identity
+        return _for_host(self._auths, host)
+
+    def _identity_token(self, host: str) -> Optional[str]:
+        self._credentials(host)  # reads the config once
+        return _for_host(self._identities, host)
 
     # -- disk cache --------------------------------------------------------------------------------
 
@@ -742,7 +837,7 @@ class Registry:
             self._write_atomic(path, body)
 
     def _temp_file(self, final: Optional[Path]) -> Optional[Any]:
-        if final is None:
+        if final is None or self._cache_warned:
             return None
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
@@ -752,25 +847,22 @@ class Registry:
             return None
 
     def _write_atomic(self, path: Path, body: bytes) -> None:
-        tmp = None
+        from ..cachedir import write_atomic
+
+        if self._cache_warned:
+            return  # a write failed already: the cache is read-only or full
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".tmp-", delete=False) as f:
-                tmp = f.name
-                f.write(body)
-            os.replace(tmp, path)
+            write_atomic(path, body)
         except OSError as exc:
-            if tmp is not None:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
             self._cache_warning(exc)
 
     def _cache_warning(self, exc: OSError) -> None:
         if not self._cache_warned:
+            from ..cachedir import not_writable, warn
+
             self._cache_warned = True
             self.log.append(f"registry cache {self.root}: not writable ({exc.strerror or exc}), not caching")
+            warn(not_writable(self.root, exc))
 
 
 class BlobStream(io.RawIOBase):
@@ -809,8 +901,13 @@ class BlobStream(io.RawIOBase):
             data = self._raw.read(len(view), decode_content=False)
         except Exception as exc:
             self._abort()
+            if self._late():
+                raise RegistryError(self._late()) from None
             raise RegistryError(f"{self._what}: connection failed while reading ({_why(exc)})") from None
         if not data:
+            if self._late():
+                self._abort()
+                raise RegistryError(self._late())
             self._finish()
             return 0
         view[: len(data)] = data
@@ -819,8 +916,8 @@ class BlobStream(io.RawIOBase):
         if self._tmp is not None:
             try:
                 self._tmp.write(data)
-            except OSError:
-                self._discard_tmp()
+            except OSError as exc:
+                self._discard_tmp(exc)
         return len(data)
 
     def _finish(self) -> None:
@@ -837,14 +934,29 @@ class BlobStream(io.RawIOBase):
             try:
                 self._tmp.close()
                 os.replace(name, self._final)
-            except OSError:
-                self._discard_tmp()
+            except OSError as exc:
+                self._discard_tmp(exc)
             self._tmp = None
         if self._log is not None:
             self._log.append(f"{self._what}: {self._read} bytes, verified")
-        self._owner.close()
+        _release(self._owner)
 
-    def _discard_tmp(self) -> None:
+    def _late(self) -> str:
+        """The error when the request's deadline watchdog cut the download, else ""."""
+        watch = getattr(self._owner, "analyzer_watch", None)
+        if watch is None or not watch.fired:
+            return ""
+        seconds = max(0.0, watch.end - getattr(self._owner, "analyzer_started", watch.end))
+        return f"{self._what}: timed out after {seconds:g} s (total time limit for a blob)"
+
+    def _discard_tmp(self, failure: Optional[OSError] = None) -> None:
+        """Drop the partial copy; ``failure``: writing it failed (the cache warning)."""
+        if failure is not None and self._final is not None:
+            from ..cachedir import not_writable, warn
+
+            if self._log is not None:
+                self._log.append(f"{self._what}: not cached ({failure.strerror or failure})")
+            warn(not_writable(self._final.parent, failure))
         if self._tmp is not None:
             name = self._tmp.name
             try:
@@ -861,7 +973,7 @@ class BlobStream(io.RawIOBase):
         self._done = True
         self._discard_tmp()
         try:
-            self._owner.close()
+            _release(self._owner)
         except Exception:
             pass
 
@@ -877,7 +989,7 @@ class BlobStream(io.RawIOBase):
                 self._abort()
             else:
                 try:
-                    self._owner.close()
+                    _release(self._owner)
                 except Exception:
                     pass
         super().close()
@@ -888,6 +1000,17 @@ class BlobStream(io.RawIOBase):
                 self.drain()
         finally:
             self.close()
+
+
+def _for_host(table: Mapping[str, Any], host: str) -> Any:
+    """The docker config entry for ``host`` (Docker Hub under any of its names)."""
+    wanted = host.lower()
+    if wanted in (DEFAULT_API_HOST, DEFAULT_DOMAIN):
+        for alias in (DEFAULT_DOMAIN, "index.docker.io", DEFAULT_API_HOST):
+            if alias in table:
+                return table[alias]
+        return None
+    return table.get(wanted)
 
 
 def _basic(creds: tuple[str, str]) -> str:
@@ -935,5 +1058,16 @@ def _shown(url: str) -> str:
 
 
 def _why(exc: BaseException) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    """A short reason (e.g. "connection refused"), from the innermost cause."""
+    from .fetch import _describe
+
+    text = _describe(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return text[:200]
+
+
+def _release(resp: Any) -> None:
+    """Close a response and stop its deadline watchdog."""
+    watch = getattr(resp, "analyzer_watch", None)
+    if watch is not None:
+        watch.cancel()
+    resp.close()

@@ -18,7 +18,7 @@ from typing import Optional
 
 from ..images import ImageRef, InvalidReference, is_scratch, looks_dynamic, parse_ref
 from ..model import AnalyzerError, Dockerfile, Stage
-from .fetch import FetchError, OfflineMiss
+from .fetch import FetchError, OfflineMiss, _shown
 
 MAX_DEPTH = 25
 # words of a FetchError that mean the host did not answer at all
@@ -110,9 +110,9 @@ class Resolver:
         per image."""
         from urllib.parse import urlsplit
 
-        host = urlsplit(location).netloc if "://" in location else ""
+        host = urlsplit(location).netloc.rpartition("@")[2] if "://" in location else ""
         if host and host in self._down:
-            raise SkippedFetch(f"GET {location}: skipped ({host} did not answer earlier: {self._down[host]})")
+            raise SkippedFetch(f"GET {_shown(location)}: skipped ({host} did not answer earlier: {self._down[host]})")
         try:
             return self.fetcher.get_text(location, expect=expect)
         except FetchError as exc:
@@ -129,14 +129,18 @@ class Resolver:
         current: Optional[str] = image
         while current is not None:
             if len(out) >= MAX_DEPTH:
-                out[-1].errors.append(f"chain deeper than {MAX_DEPTH} images; stopped")
+                out[-1].errors.append(
+                    f"{out[0].image}: parent chain longer than {MAX_DEPTH} images; stopped after {out[-1].image} "
+                    f"(its parent {current} and what lies above it are unknown)"
+                )
                 break
             d = self.image_def(current)
             key = d.ref.normalized if d.ref is not None else d.image
             if key in visited:
-                cycle = " -> ".join(visited[visited.index(key):] + [key])
+                start = visited.index(key)
+                cycle = " -> ".join([x.image for x in out[start:]] + [d.image])
                 if out:
-                    out[-1].errors.append(f"FROM cycle: {cycle}")
+                    out[-1].errors.append(f"{out[0].image}: FROM cycle: {cycle}; the chain stops there")
                     out[-1].parent = None
                 break
             visited.append(key)
@@ -213,9 +217,10 @@ class Resolver:
                 continue
             except FetchError as exc:
                 if not _offline_miss(exc):
-                    errors.append(str(exc))
+                    errors.append(f"{name}: {exc}")
                 continue
-            d = self._from_text(ref, name, location, fetched.text, dict(entry.build_args), errors)
+            # the source as shown (lineage, --explain, notes): a password in the URL masked
+            d = self._from_text(ref, name, _shown(location), fetched.text, dict(entry.build_args), errors)
             if d is not None:
                 d.from_cache = bool(getattr(fetched, "from_cache", False))
                 return d
@@ -232,13 +237,13 @@ class Resolver:
             return None
         except FetchError as exc:
             if not _offline_miss(exc):
-                errors.append(str(exc))
+                errors.append(f"{name}: {exc}")
             return None
         arch = self.platform.split("/")[1] if "/" in self.platform else "amd64"
         arch = {"arm64": "arm64v8"}.get(arch, arch)
         build = find_build(manifest.text, ref.tag or "latest", arch)
         if build is None:
-            errors.append(f"{url}: no tag {ref.tag or 'latest'}")
+            errors.append(f"{name}: {url}: no tag {ref.tag or 'latest'}")
             return None
         try:
             fetched = self._get(build.dockerfile_url, "dockerfile")
@@ -246,7 +251,7 @@ class Resolver:
             return None
         except FetchError as exc:
             if not _offline_miss(exc):
-                errors.append(str(exc))
+                errors.append(f"{name}: {exc}")
             return None
         return self._from_text(ref, name, build.dockerfile_url, fetched.text, {}, errors)
 
@@ -258,17 +263,17 @@ class Resolver:
             df = parse(text, source)
             resolution = resolve(df, build_args, self.platform)
         except AnalyzerError as exc:
-            errors.append(f"{source}: {exc}")
+            errors.append(f"{name}: {source}: {exc}")
             return None
         if not df.stages:
-            errors.append(f"{source}: no FROM")
+            errors.append(f"{name}: {source}: no FROM")
             return None
         stages, base, unresolved = stage_chain(df, resolution, len(df.stages) - 1)
         parent = None
         if base is not None and not is_scratch(base):
             parent = base
         if unresolved and base is not None:
-            errors.append(f"{source}: FROM {base} does not resolve")
+            errors.append(f"{name}: {source}: FROM {base} does not resolve")
         return ImageDef(name, "dockerfile", source, parent, ref=ref, dockerfile=df, stages=stages, build_args=build_args, errors=errors)
 
 
@@ -329,18 +334,18 @@ class Resolver:
 
     def _listing(self, reg, resolved, desc):
         """A layer's listing, from the listing cache or by reading the blob (verified)."""
-        import json
-        import os
-
+        from ..cachedir import dumps_checked, read_checked, write_atomic
         from .layers import LayerListing, list_layer
 
         cached = None
         if reg.root is not None:
             cached = reg.root / "listings" / f"{desc.digest.split(':', 1)[-1]}.json"
-            try:
-                return LayerListing.from_json(json.loads(cached.read_text()))
-            except (OSError, ValueError, TypeError, AttributeError):
-                pass
+            data = read_checked(cached)  # None when missing or damaged (checksum)
+            if data is not None and data.get("digest") == desc.digest:
+                try:
+                    return LayerListing.from_json(data)
+                except (ValueError, TypeError, AttributeError):
+                    pass
         blob = reg.open_blob(resolved, desc.digest, size=desc.size)
         try:
             listing = list_layer(blob)
@@ -348,14 +353,11 @@ class Resolver:
                 blob.drain()  # verifies the digest before anything is trusted or cached
         finally:
             blob.close()
-        if listing.complete and cached is not None:
+        if listing.complete and cached is not None and not reg._cache_warned:
             try:
-                cached.parent.mkdir(parents=True, exist_ok=True)
-                tmp = cached.with_name(f".tmp-{os.getpid()}-{cached.name}")
-                tmp.write_text(json.dumps(listing.as_json()))
-                tmp.replace(cached)
-            except OSError:
-                pass
+                write_atomic(cached, dumps_checked(dict(listing.as_json(), digest=desc.digest)))
+            except OSError as exc:
+                reg._cache_warning(exc)
         return listing
 
 

@@ -10,7 +10,7 @@ from ..model import SEVERITIES
 from .paths import clean
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan", "style": "magenta"}
-_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")  # C0 and C1 (U+009B is CSI on some terminals)
 
 
 def _printable(text: str) -> str:
