@@ -34,6 +34,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Optional, Protocol
 
+from .lazyre import lazy
 from .model import ShellCommand
 
 __all__ = [
@@ -108,7 +109,7 @@ _WRAPPERS = frozenset({
 })
 _SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "yash", "posh"})
 _SYSTEM_BIN_DIRS = ("/usr/bin", "/usr/sbin", "/bin", "/sbin")
-_GLOB = re.compile(r"[*?\[]")
+_GLOB = lazy(r"[*?\[]")
 
 
 def home_of(user: str, env: Optional[Mapping[str, str]] = None) -> Optional[str]:
@@ -1726,7 +1727,7 @@ def _ln(ctx: _Ctx, name: str) -> list:
     return out
 
 
-_CHMOD_X = re.compile(r"^(?:[ugoa]*[+=][rwxXst]*x[rwxXst]*(?:,.*)?|.*,[ugoa]*[+=][rwxXst]*x.*)$")
+_CHMOD_X = lazy(r"^(?:[ugoa]*[+=][rwxXst]*x[rwxXst]*(?:,.*)?|.*,[ugoa]*[+=][rwxXst]*x.*)$")
 
 
 def _chmod(ctx: _Ctx, name: str) -> list:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Optional
 
 from analyzer.model import AnalyzerError
+from .lazyre import lazy
 
 __all__ = [
     "DEFAULT_DOMAIN",
@@ -42,17 +43,17 @@ _DOMAIN_ALIASES = frozenset({"index.docker.io", "registry-1.docker.io"})
 _DIGEST_HEX_LENGTHS = {"sha256": 64, "sha384": 96, "sha512": 128}
 
 _DOMAIN_COMPONENT = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
-_HOST_RE = re.compile(
+_HOST_RE = lazy(
     rf"{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\]", re.ASCII
 )
-_PORT_RE = re.compile(r"[0-9]+", re.ASCII)
-_PATH_COMPONENT_RE = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*", re.ASCII)
-_TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", re.ASCII)
-_DIGEST_ALGORITHM_RE = re.compile(
+_PORT_RE = lazy(r"[0-9]+", re.ASCII)
+_PATH_COMPONENT_RE = lazy(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*", re.ASCII)
+_TAG_RE = lazy(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", re.ASCII)
+_DIGEST_ALGORITHM_RE = lazy(
     r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*", re.ASCII
 )
-_HEX_RE = re.compile(r"[0-9a-fA-F]+", re.ASCII)
-_IMAGE_ID_RE = re.compile(r"[a-f0-9]{64}", re.ASCII)
+_HEX_RE = lazy(r"[0-9a-fA-F]+", re.ASCII)
+_IMAGE_ID_RE = lazy(r"[a-f0-9]{64}", re.ASCII)
 
 
 class InvalidReference(AnalyzerError):

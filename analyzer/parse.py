@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, Optional
 
+from .lazyre import lazy
 from .model import Comment, DecodeError, Directive, Dockerfile, Heredoc, Instruction, ParseError, Stage, evolve
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
@@ -28,11 +29,11 @@ GO_SPACE = "\t\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u200
 _RE_SPACE = "\t\n\f\r "
 # BuildKit's ``^#\s*(name)\s*=\s*(.+?)\s*$``, written so that a long line cannot make the
 # match quadratic; the value is cut out by :func:`_directive_value`.
-_DIRECTIVE_RE = re.compile(rf"^#[{_RE_SPACE}]*([a-zA-Z][a-zA-Z0-9]*)[{_RE_SPACE}]*=(.*)$", re.DOTALL)
-_COMMENT_RE = re.compile(rf"^[{GO_SPACE}]*#")
-_BLANK_RE = re.compile(rf"^[{GO_SPACE}]*$")
-_KEYWORD_SPLIT_RE = re.compile(r"[\t\x0b\x0c\r ]+")
-_HEREDOC_RE = re.compile(r"(?<![<\w])(\d*)<<(-?)(['\"]?)([A-Za-z_][A-Za-z0-9_.-]*)\3")
+_DIRECTIVE_RE = lazy(rf"^#[{_RE_SPACE}]*([a-zA-Z][a-zA-Z0-9]*)[{_RE_SPACE}]*=(.*)$", re.DOTALL)
+_COMMENT_RE = lazy(rf"^[{GO_SPACE}]*#")
+_BLANK_RE = lazy(rf"^[{GO_SPACE}]*$")
+_KEYWORD_SPLIT_RE = lazy(r"[\t\x0b\x0c\r ]+")
+_HEREDOC_RE = lazy(r"(?<![<\w])(\d*)<<(-?)(['\"]?)([A-Za-z_][A-Za-z0-9_.-]*)\3")
 
 
 def decode(data: bytes, path: str = "Dockerfile") -> str:

@@ -14,9 +14,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Optional
 
+from .lazyre import lazy
 from .model import SEVERITIES, SEVERITY_RANK, AnalyzerError, Dockerfile, Finding, ParseError
 
-RULE_ID_RE = re.compile(r"^AN\d{4}$")
+RULE_ID_RE = lazy(r"^AN\d{4}$")
 PARSE_ERROR_RULE = "AN0001"
 # Each preset includes the ones before it: a rule in "recommended" is in "strict" and "all".
 PRESETS = ("recommended", "strict", "all")
@@ -224,13 +225,13 @@ def resolve_ids(tokens: Iterable[str], catalog: dict[str, Rule]) -> set[str]:
 
 # --- pragmas ---------------------------------------------------------------------------
 
-_PRAGMA_RE = re.compile(
+_PRAGMA_RE = lazy(
     # ``ids`` keeps the blanks around the list (``_ids`` drops them): a lazy group followed by
     # ``\s*$`` would make a long line of blanks take quadratic time
     r"^\s*(?P<tool>hadolint|analyze)\s+(?:(?P<scope>global|stage)\s+)?ignore\s*=(?P<ids>[A-Za-z0-9_,\s-]+)$",
     re.IGNORECASE,
 )
-_SHELL_PRAGMA_RE = re.compile(r"^\s*(?:hadolint|analyze)\s+shell\s*=\s*(?P<shell>\S+)\s*$", re.IGNORECASE)
+_SHELL_PRAGMA_RE = lazy(r"^\s*(?:hadolint|analyze)\s+shell\s*=\s*(?P<shell>\S+)\s*$", re.IGNORECASE)
 
 
 @dataclass

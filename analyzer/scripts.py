@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
+from .lazyre import lazy
 from .model import Heredoc, Instruction, Position, Script, ShellCommand
 
 DEFAULT_SHELL = ("/bin/sh", "-c")
@@ -126,7 +127,7 @@ def run_script(ins: Instruction, shell: tuple[str, ...] = DEFAULT_SHELL) -> RunS
     return RunScript(ins, shell, Script(text, head.segments), interpreter=interpreter, heredocs=tuple(pairs))
 
 
-_MARKER_RE = re.compile(r"(\d*)<<(-?)(\s*)(['\"]?)([A-Za-z_][A-Za-z0-9_.-]*)\4")
+_MARKER_RE = lazy(r"(\d*)<<(-?)(\s*)(['\"]?)([A-Za-z_][A-Za-z0-9_.-]*)\4")
 _SHELL_OPTS_WITH_VALUE = {"-o", "+o", "-O", "+O", "--rcfile", "--init-file"}
 
 

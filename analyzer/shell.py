@@ -29,10 +29,13 @@ string given to a shell (``"sh -c"``, ``"bash -c"``, ``"su -c"``, ``"runuser -c"
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 import threading
 from typing import Optional, Sequence
 
+from .lazyre import lazy
 from .model import Position, Script, ShellCommand
 
 __all__ = [
@@ -88,8 +91,8 @@ _TEST_EXPRS = frozenset(
      "ternary_expression", "postfix_expression", "ERROR"}
 )
 _LIST_OPS = frozenset({";", "|", "|&", "&&", "||", "&", ";;", "\n"})
-_ASSIGN_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=")
-_CONTINUATION_GAP = re.compile(r"(?:\\\r?\n)*")
+_ASSIGN_RE = lazy(r"[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=")
+_CONTINUATION_GAP = lazy(r"(?:\\\r?\n)*")
 
 
 class _Stop(Exception):
@@ -1290,10 +1293,34 @@ def _parse(data: bytes):
     with _PARSER_LOCK:
         if _PARSER is None:
             import tree_sitter
-            import tree_sitter_bash
 
-            _PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
+            _PARSER = tree_sitter.Parser(tree_sitter.Language(_bash_language()))
         return _PARSER.parse(data)
+
+
+def _bash_language():
+    """The bash grammar, loaded straight from ``tree_sitter_bash``'s compiled binding: the
+    package's ``__init__`` imports :mod:`importlib.resources` (for query files nothing here
+    reads), which costs more than the rest of a small file's analysis."""
+    if "tree_sitter_bash" not in sys.modules:
+        try:
+            import importlib.machinery
+            import importlib.util
+
+            spec = importlib.util.find_spec("tree_sitter_bash")
+            for directory in (spec.submodule_search_locations or ()) if spec else ():
+                for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+                    path = os.path.join(directory, "_binding" + suffix)
+                    if os.path.isfile(path):
+                        loader = importlib.machinery.ExtensionFileLoader("tree_sitter_bash._binding", path)
+                        binding = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
+                        loader.exec_module(binding)
+                        return binding.language()
+        except (ImportError, OSError, AttributeError):
+            pass
+    import tree_sitter_bash
+
+    return tree_sitter_bash.language()
 
 
 def _same(a, b) -> bool:

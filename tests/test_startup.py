@@ -147,3 +147,45 @@ def test_damaged_entry_is_compiled_again(monkeypatch):
     _startup._exec(source, {}, ns)
     assert ns["__create_fn__"]()(None) == 42
     assert marshal.loads(_startup._codes[source]).co_name == "<module>"
+
+
+def test_bash_grammar_loads_without_the_package_init():
+    code = (
+        "import sys\n"
+        "from analyzer.rules import lint_text\n"
+        "found = lint_text('FROM debian:12\\nRUN apt-get update && apt-get install -y curl\\n')\n"
+        "assert any(f.rule == 'AN3008' for f in found), found\n"
+        "print('importlib.resources' in sys.modules, 'tree_sitter_bash' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_bash_grammar_is_the_packages_grammar():
+    tree_sitter = pytest.importorskip("tree_sitter")
+    import tree_sitter_bash
+
+    from analyzer.shell import _bash_language
+
+    assert tree_sitter.Language(_bash_language()) == tree_sitter.Language(tree_sitter_bash.language())
+    assert tree_sitter.Language(_bash_language()).name == "bash"
+
+
+def test_lazy_pattern_compiles_on_first_use_and_behaves_like_re():
+    import re
+
+    from analyzer.lazyre import lazy
+
+    p = lazy(r"(?P<k>gpgcheck)\s*=\s*(\d)", re.I)
+    assert p._compiled is None and p.pattern.startswith("(?P<k>")
+    text = "x GPGCHECK = 0; gpgcheck=1"
+    real = re.compile(r"(?P<k>gpgcheck)\s*=\s*(\d)", re.I)
+    assert p.search(text).span() == real.search(text).span()
+    assert p._compiled is not None
+    assert [m.group(2) for m in p.finditer(text)] == ["0", "1"]
+    assert p.findall(text) == real.findall(text)
+    assert p.sub("-", text) == real.sub("-", text)
+    assert p.match(text) is None and p.fullmatch("gpgcheck=3")
+    assert p.split(text) == real.split(text)
+    assert p.flags == real.flags

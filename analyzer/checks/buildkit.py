@@ -13,6 +13,7 @@ import posixpath
 import re
 from typing import Iterator, Optional
 
+from ..lazyre import lazy
 from ..model import AnalyzerError, Instruction, Position, Script
 from . import Hit, check, word_span
 
@@ -330,7 +331,7 @@ _ARCH_NAMESPACES = {
     "s390x": ("linux", "s390x"),
     "winamd64": ("windows", "amd64"),
 }
-_WINDOWS_TAG = re.compile(r"nanoserver|windowsservercore|servercore|ltsc20\d\d", re.IGNORECASE)
+_WINDOWS_TAG = lazy(r"nanoserver|windowsservercore|servercore|ltsc20\d\d", re.IGNORECASE)
 
 
 def image_platform(image: str) -> Optional[tuple[str, Optional[str]]]:
@@ -391,7 +392,7 @@ def invalid_base_image_platform(ctx):
 
 # --- WORKDIR ---------------------------------------------------------------------------------
 
-_ABSOLUTE = re.compile(r"^(?:/|\\|[A-Za-z]:[\\/])")
+_ABSOLUTE = lazy(r"^(?:/|\\|[A-Za-z]:[\\/])")
 
 
 @check("AN1007")
@@ -515,10 +516,10 @@ def legacy_key_value_format(ctx):
 
 # --- secrets by name -------------------------------------------------------------------------------
 
-_SECRET_NAME = re.compile(
+_SECRET_NAME = lazy(
     r"(?:_|^)(?:apikey|auth|credential|credentials|key|password|pword|passwd|secret|token)(?:_|$)", re.IGNORECASE
 )
-_SECRET_NAME_ALLOW = re.compile(r"(?:_|^)(?:public|file|version)(?:_|$)", re.IGNORECASE)
+_SECRET_NAME_ALLOW = lazy(r"(?:_|^)(?:public|file|version)(?:_|$)", re.IGNORECASE)
 
 
 def secret_like_name(name: str) -> bool:
@@ -591,7 +592,7 @@ def expose_invalid_format(ctx):
 
 # --- COPY of ignored files ---------------------------------------------------------------------------
 
-_REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@)", re.IGNORECASE)
+_REMOTE = lazy(r"^(?:[a-z][a-z0-9+.-]*://|git@)", re.IGNORECASE)
 
 
 def _ignore_matcher(ctx):
@@ -648,7 +649,7 @@ def copy_ignored_file(ctx):
 
 # --- descriptions ------------------------------------------------------------------------------------
 
-_PRAGMA = re.compile(r"^\s*(?:hadolint|analyze)\s", re.IGNORECASE)
+_PRAGMA = lazy(r"^\s*(?:hadolint|analyze)\s", re.IGNORECASE)
 
 
 def _description(ctx, ins: Instruction):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from ..lazyre import lazy
 from . import Hit, check
 
 
@@ -37,7 +38,7 @@ def parse_error(ctx):
     return ()
 
 
-_INLINE_IGNORE = re.compile(r"^\s*(?P<tool>hadolint|analyze)\s+ignore\s*=", re.IGNORECASE)
+_INLINE_IGNORE = lazy(r"^\s*(?P<tool>hadolint|analyze)\s+ignore\s*=", re.IGNORECASE)
 
 
 @check("AN0003")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from ..lazyre import lazy
 from ..model import AnalyzerError, Position
 from . import Hit, check, word_span
 
@@ -73,7 +74,7 @@ def maintainer(ctx):
         yield Hit(ins.position, 'MAINTAINER is deprecated; use LABEL org.opencontainers.image.authors="..."')
 
 
-_WINDOWS_ABS = re.compile(r"^([A-Za-z]:[\\/]|[\\/])")
+_WINDOWS_ABS = lazy(r"^([A-Za-z]:[\\/]|[\\/])")
 
 
 @check("AN3000")
@@ -193,7 +194,7 @@ def env_pairs(ins) -> list:
 
 # --- EXPOSE ----------------------------------------------------------------------------
 
-_PORT_SPEC = re.compile(r"^(?P<start>[0-9]+)(?:-(?P<end>[0-9]+))?(?:/(?P<proto>[A-Za-z]*))?$")
+_PORT_SPEC = lazy(r"^(?P<start>[0-9]+)(?:-(?P<end>[0-9]+))?(?:/(?P<proto>[A-Za-z]*))?$")
 _PROTOCOLS = {"tcp", "udp", "sctp"}
 
 
@@ -236,7 +237,7 @@ _ADD_ARCHIVE_SUFFIXES = (
     ".tar", ".Z", ".bz2", ".gz", ".lz", ".lzma", ".tZ", ".tb2", ".tbz", ".tbz2", ".tgz",
     ".tlz", ".tpz", ".txz", ".xz", ".zst", ".tzst",
 )
-_GIT_SOURCE = re.compile(r"^(git@|git://|ssh://)")
+_GIT_SOURCE = lazy(r"^(git@|git://|ssh://)")
 
 
 def _is_remote(src: str) -> bool:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Optional
 
+from ..lazyre import lazy
 from ..model import AnalyzerError, Instruction, Position
 from . import Hit, check
 
@@ -182,7 +183,7 @@ def _format_check(ctx, kind: str, valid, what: str):
         yield Hit(label.value_pos, f"label {label.key_raw}: {shown} is not {what}")
 
 
-_URI_CHARS = re.compile(r"^(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*$")
+_URI_CHARS = lazy(r"^(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*$")
 
 
 def is_url(value: str) -> bool:
@@ -194,7 +195,7 @@ def is_url(value: str) -> bool:
     return rest.count("#") <= 1 and bool(_URI_CHARS.match(rest))
 
 
-_RFC3339 = re.compile(
+_RFC3339 = lazy(
     r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))$"
 )
 
@@ -216,7 +217,7 @@ def is_rfc3339(value: str) -> bool:
     return True
 
 
-_SEMVER = re.compile(
+_SEMVER = lazy(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     r"(?:-((?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)(?:\.(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*))*))?"
     r"(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$"
@@ -237,7 +238,7 @@ _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
 _DOT_ATOM = rf"{_ATEXT}+(?:\.{_ATEXT}+)*"
 _QUOTED = r'"(?:[^"\\\r\n]|\\.)*"'
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-_EMAIL = re.compile(rf"^(?:{_DOT_ATOM}|{_QUOTED})@(?:{_LABEL}(?:\.{_LABEL})*|\[[^\[\]\\\s]*\])$")
+_EMAIL = lazy(rf"^(?:{_DOT_ATOM}|{_QUOTED})@(?:{_LABEL}(?:\.{_LABEL})*|\[[^\[\]\\\s]*\])$")
 
 
 def is_email(value: str) -> bool:
@@ -254,9 +255,9 @@ def _spdx_tables():
     return licenses, exceptions
 
 
-_SPDX_TOKEN = re.compile(r"\s*(\(|\)|[A-Za-z0-9.\-:+]+)")
-_LICENSE_REF = re.compile(r"^(?:DocumentRef-[A-Za-z0-9.\-]+:)?LicenseRef-[A-Za-z0-9.\-]+$")
-_ADDITION_REF = re.compile(r"^(?:DocumentRef-[A-Za-z0-9.\-]+:)?AdditionRef-[A-Za-z0-9.\-]+$")
+_SPDX_TOKEN = lazy(r"\s*(\(|\)|[A-Za-z0-9.\-:+]+)")
+_LICENSE_REF = lazy(r"^(?:DocumentRef-[A-Za-z0-9.\-]+:)?LicenseRef-[A-Za-z0-9.\-]+$")
+_ADDITION_REF = lazy(r"^(?:DocumentRef-[A-Za-z0-9.\-]+:)?AdditionRef-[A-Za-z0-9.\-]+$")
 
 
 def is_spdx(value: str) -> bool:

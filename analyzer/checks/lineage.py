@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 
+from ..lazyre import lazy
 from . import Hit, check
 
 _ROOTLESS_WRAPPERS = ("sudo", "gosu", "su-exec", "su -c", "runuser -c", "doas")
@@ -35,7 +36,7 @@ def _failure_handled(ctx, cmd) -> bool:
     return rest.startswith("||")
 
 
-_REDIRECT = re.compile(r"^\d*(?:>>?|<|>&|<&)&?\s*[^\s|&;]+")
+_REDIRECT = lazy(r"^\d*(?:>>?|<|>&|<&)&?\s*[^\s|&;]+")
 
 
 def _guarded(ins, name: str) -> bool:

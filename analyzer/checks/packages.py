@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
+from ..lazyre import lazy
 from ..model import Position
 from ..shell import basename
 from . import Hit, check, command_span
@@ -458,8 +459,8 @@ _PIP_VALUE = frozenset(
         "--keyring-provider", "--root-user-action", "--group", "--log-file", "--local-log",
     }
 )
-_PIP_RE = re.compile(r"pip(\d+(\.\d+)*)?$")
-_PYTHON_RE = re.compile(r"python(\d+(\.\d+)*)?$")
+_PIP_RE = lazy(r"pip(\d+(\.\d+)*)?$")
+_PYTHON_RE = lazy(r"python(\d+(\.\d+)*)?$")
 _VCS_SCHEMES = ("git+", "hg+", "svn+", "bzr+", "git://")
 _PIP_ARCHIVES = (".whl", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".zip")
 _PIP_OPERATORS = ("==", ">=", "<=", "!=", "~=", ">", "<")
@@ -707,7 +708,7 @@ _RPM_INSTALL = frozenset({"install", "groupinstall", "localinstall"})
 # commands that download packages into the cache
 _RPM_DOWNLOADS = frozenset({"reinstall", "upgrade", "update", "downgrade", "distro-sync"})
 _DNF = ("dnf", "dnf5", "microdnf")
-_RPM_VERSION_CHARS = re.compile(r"[A-Za-z0-9.~^_:+*]+$")
+_RPM_VERSION_CHARS = lazy(r"[A-Za-z0-9.~^_:+*]+$")
 
 
 def _rpm_install(args: Args) -> str:

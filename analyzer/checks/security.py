@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Iterator, Optional
 
+from ..lazyre import lazy
 from ..model import AnalyzerError, Instruction, Position, Script, ShellCommand
 from . import Hit, check, command_span, word_span
 
@@ -66,31 +67,32 @@ def _redact(secret: str) -> str:
 _CURL_SHORT_WITH_VALUE = set("AbcCdDeEFHKmoPQrtTuUwxXyYz")
 
 _ENV_INSECURE = {
-    "NODE_TLS_REJECT_UNAUTHORIZED": (re.compile(r"^0$"), "makes Node.js accept any TLS certificate"),
-    "GIT_SSL_NO_VERIFY": (re.compile(r"^.+$"), "turns off git's TLS certificate checks (any value does)"),
-    "PYTHONHTTPSVERIFY": (re.compile(r"^0$"), "turns off certificate checks in Python's urllib"),
-    "NPM_CONFIG_STRICT_SSL": (re.compile(r"^(?:false|0|no)$", re.I), "makes npm accept any TLS certificate"),
-    "PIP_TRUSTED_HOST": (re.compile(r"^.+$"), "makes pip trust a host without TLS verification"),
+    "NODE_TLS_REJECT_UNAUTHORIZED": (lazy(r"^0$"), "makes Node.js accept any TLS certificate"),
+    "GIT_SSL_NO_VERIFY": (lazy(r"^.+$"), "turns off git's TLS certificate checks (any value does)"),
+    "PYTHONHTTPSVERIFY": (lazy(r"^0$"), "turns off certificate checks in Python's urllib"),
+    "NPM_CONFIG_STRICT_SSL": (lazy(r"^(?:false|0|no)$", re.I), "makes npm accept any TLS certificate"),
+    "PIP_TRUSTED_HOST": (lazy(r"^.+$"), "makes pip trust a host without TLS verification"),
 }
-_ENV_ASSIGN = re.compile(
+_ENV_ASSIGN = lazy(
     r"(?<![\w$])(" + "|".join(_ENV_INSECURE) + r")=(?:\"([^\"]*)\"|'([^']*)'|([^\s;&|)\"']*))"
 )
 
 # text anywhere in a RUN word: config written by echo/printf/tee, -o options, repo lines.
 # A key may follow a literal \n or \t (printf "...\ngpgcheck=0").
 _KEY_START = r"(?:(?<=\\n)|(?<=\\t)|(?<![A-Za-z0-9_]))"
-_WORD_PATTERNS = [
-    (re.compile(r"verify-(?:peer|host)\W{0,4}(?:false|0|no)\b", re.I), "turns off apt's TLS certificate checks"),
+_WORD_PATTERNS = [  # (lower-case text the word must contain, pattern, why)
+    ("verify-", lazy(r"verify-(?:peer|host)\W{0,4}(?:false|0|no)\b", re.I), "turns off apt's TLS certificate checks"),
     (
-        re.compile(r"allow(?:insecurerepositories|unauthenticated|downgradetoinsecurerepositories)\W{0,4}(?:true|1|yes)\b", re.I),
+        "allow",
+        lazy(r"allow(?:insecurerepositories|unauthenticated|downgradetoinsecurerepositories)\W{0,4}(?:true|1|yes)\b", re.I),
         "makes apt accept unsigned packages or repositories",
     ),
-    (re.compile(_KEY_START + r"trusted=yes\b", re.I), "marks an apt repository as trusted without a signature"),
-    (re.compile(_KEY_START + r"gpgcheck\s*=\s*0\b", re.I), "turns off package signature checks in a yum/dnf repository"),
-    (re.compile(_KEY_START + r"sslverify\s*=\s*(?:0|false|no)\b", re.I), "turns off TLS certificate checks"),
-    (re.compile(_KEY_START + r"check_certificate\s*=\s*off\b", re.I), "turns off wget's TLS certificate checks"),
-    (re.compile(_KEY_START + r"strict-ssl\s*=\s*false\b", re.I), "makes npm accept any TLS certificate"),
-    (re.compile(r"\bhttp\.(?:[^\s=]+\.)?sslverify\s*=\s*(?:false|0|no)\b", re.I), "turns off git's TLS certificate checks"),
+    ("trusted=", lazy(_KEY_START + r"trusted=yes\b", re.I), "marks an apt repository as trusted without a signature"),
+    ("gpgcheck", lazy(_KEY_START + r"gpgcheck\s*=\s*0\b", re.I), "turns off package signature checks in a yum/dnf repository"),
+    ("sslverify", lazy(_KEY_START + r"sslverify\s*=\s*(?:0|false|no)\b", re.I), "turns off TLS certificate checks"),
+    ("check_certificate", lazy(_KEY_START + r"check_certificate\s*=\s*off\b", re.I), "turns off wget's TLS certificate checks"),
+    ("strict-ssl", lazy(_KEY_START + r"strict-ssl\s*=\s*false\b", re.I), "makes npm accept any TLS certificate"),
+    ("sslverify", lazy(r"\bhttp\.(?:[^\s=]+\.)?sslverify\s*=\s*(?:false|0|no)\b", re.I), "turns off git's TLS certificate checks"),
 ]
 
 
@@ -203,8 +205,9 @@ def tls_verification_disabled(ctx):
             if h:
                 yield h
         for i, word in enumerate(cmd.argv[1:], start=1):
-            for pattern, why in _WORD_PATTERNS:
-                m = pattern.search(word)
+            low = word.lower()
+            for needle, pattern, why in _WORD_PATTERNS:
+                m = pattern.search(word) if needle in low else None
                 if m:
                     h = hit(_arg_pos(cmd, i), f"'{m.group(0)}' {why}")
                     if h:
@@ -235,25 +238,25 @@ def tls_verification_disabled(ctx):
 # --- AN5002: secrets in values --------------------------------------------------------------------
 
 _TOKEN_PATTERNS = [
-    (re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16}\b"), "an AWS access key id"),
-    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"), "a GitHub token"),
-    (re.compile(r"\bgithub_pat_[A-Za-z0-9_]{22,}\b"), "a GitHub token"),
-    (re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}"), "a GitLab token"),
-    (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"), "a Slack token"),
-    (re.compile(r"\b[sr]k_live_[A-Za-z0-9]{20,}\b"), "a Stripe secret key"),
-    (re.compile(r"\bAIza[0-9A-Za-z_-]{35}"), "a Google API key"),
-    (re.compile(r"\bnpm_[A-Za-z0-9]{36}\b"), "an npm token"),
-    (re.compile(r"\bpypi-AgE[A-Za-z0-9_-]{50,}"), "a PyPI token"),
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"), "a JSON web token"),
-    (re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----"), "a private key"),
+    (lazy(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16}\b"), "an AWS access key id"),
+    (lazy(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"), "a GitHub token"),
+    (lazy(r"\bgithub_pat_[A-Za-z0-9_]{22,}\b"), "a GitHub token"),
+    (lazy(r"\bglpat-[A-Za-z0-9_-]{20,}"), "a GitLab token"),
+    (lazy(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"), "a Slack token"),
+    (lazy(r"\b[sr]k_live_[A-Za-z0-9]{20,}\b"), "a Stripe secret key"),
+    (lazy(r"\bAIza[0-9A-Za-z_-]{35}"), "a Google API key"),
+    (lazy(r"\bnpm_[A-Za-z0-9]{36}\b"), "an npm token"),
+    (lazy(r"\bpypi-AgE[A-Za-z0-9_-]{50,}"), "a PyPI token"),
+    (lazy(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"), "a JSON web token"),
+    (lazy(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----"), "a private key"),
 ]
-_URL_CREDENTIALS = re.compile(r"\b[a-z][a-z0-9+.-]*://([^/\s:@$]+):([^@\s/$]+)@", re.I)
-_PASSWORD_ASSIGN = re.compile(
+_URL_CREDENTIALS = lazy(r"\b[a-z][a-z0-9+.-]*://([^/\s:@$]+):([^@\s/$]+)@", re.I)
+_PASSWORD_ASSIGN = lazy(
     r"(?:^|[^A-Za-z0-9])(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)\s*[=:]\s*"
     r"(?:\"([^\"$]+)\"|'([^'$]+)'|([^\s\"'$;&|,]+))",
     re.I,
 )
-_PLACEHOLDER = re.compile(r"^(?:<.*|\*+|x+|\.\.\.|null|none|true|false|\{\{.*\}\}|%.*%)$", re.I)
+_PLACEHOLDER = lazy(r"^(?:<.*|\*+|x+|\.\.\.|null|none|true|false|\{\{.*\}\}|%.*%)$", re.I)
 
 
 def secret_values(text: str, assignments: bool) -> Iterator[tuple[int, int, str]]:
@@ -314,7 +317,7 @@ def secret_in_value(ctx):
 
 _SHELLS = {"sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "busybox"}
 _VERIFIERS = {"sha256sum", "sha512sum", "sha384sum", "sha1sum", "shasum", "md5sum", "b2sum", "gpg", "gpgv", "cosign", "minisign", "signify", "openssl", "rhash", "cksum"}
-_DOWNLOAD_IN_SUBST = re.compile(r"(?:\$\(|`|<\()\s*(?:[\w./-]*/)?(curl|wget)\b")
+_DOWNLOAD_IN_SUBST = lazy(r"(?:\$\(|`|<\()\s*(?:[\w./-]*/)?(curl|wget)\b")
 _SHELL_OPTS_WITH_VALUE = {"-o", "+o", "-O", "+O", "--rcfile", "--init-file"}
 
 

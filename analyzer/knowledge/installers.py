@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Optional
+from ..lazyre import lazy
 
 __all__ = [
     "commands_of",
@@ -505,10 +506,10 @@ def _pep503(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-_PIP_SPEC = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*(?:[<>=!~;@ ].*)?$")
-_CONDA_SPEC = re.compile(r"^(?:[A-Za-z0-9_.\-/]+::)?([A-Za-z0-9][A-Za-z0-9_.\-]*)\s*(?:[<>=!~ \[].*)?$")
-_NPM_SPEC = re.compile(r"^(@[a-z0-9][a-z0-9._~-]*/[a-z0-9][a-z0-9._~-]*|[a-z0-9][a-z0-9._~-]*)(?:@.*)?$")
-_GEM_SPEC = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_.\-]*)(?::.*)?$")
+_PIP_SPEC = lazy(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*(?:[<>=!~;@ ].*)?$")
+_CONDA_SPEC = lazy(r"^(?:[A-Za-z0-9_.\-/]+::)?([A-Za-z0-9][A-Za-z0-9_.\-]*)\s*(?:[<>=!~ \[].*)?$")
+_NPM_SPEC = lazy(r"^(@[a-z0-9][a-z0-9._~-]*/[a-z0-9][a-z0-9._~-]*|[a-z0-9][a-z0-9._~-]*)(?:@.*)?$")
+_GEM_SPEC = lazy(r"^([A-Za-z0-9][A-Za-z0-9_.\-]*)(?::.*)?$")
 
 
 def normalize_spec(installer: str, spec: str) -> Optional[str]:

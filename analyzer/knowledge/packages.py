@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from typing import Optional, Protocol
+from ..lazyre import lazy
 
 __all__ = [
     "PackageIndex",
@@ -671,12 +672,12 @@ class PackageIndex(Protocol):
         """Packages whose own programs include ``command`` (a basename), best first."""
 
 
-_LIBRARY = re.compile(
+_LIBRARY = lazy(
     r"^(lib[a-z0-9].*|.*-(dev|devel|doc|docs|data|common|locale|l10n|headers)|fonts-.*|.*-fonts?|.*-dbg|.*-dbgsym)$"
 )
 # lib*-bin / -utils / -tools / -progs ship programs; lib*-perl are Perl modules (some with
 # scripts); libreoffice-* and libtool are not libraries
-_NOT_LIBRARY = re.compile(r"^(lib.*-(bin|utils|tools|progs|perl)|libreoffice.*|libtool.*)$")
+_NOT_LIBRARY = lazy(r"^(lib.*-(bin|utils|tools|progs|perl)|libreoffice.*|libtool.*)$")
 
 
 def _paths(spec: str, bindir: str) -> tuple[str, ...]:
@@ -793,9 +794,9 @@ def manager_for_family(family: Optional[str]) -> Optional[str]:
     return _FAMILY_MANAGER.get(family or "")
 
 
-_APT_SPEC = re.compile(r"^([a-z0-9][a-z0-9+.\-]*)(?::[a-z0-9\-]+)?(?:[=/].*)?$")
-_APK_SPEC = re.compile(r"^([a-zA-Z0-9][a-zA-Z0-9+._\-]*?)(?:[=<>~].*)?(?:@[a-z0-9]+)?$")
-_RPM_SPEC = re.compile(r"^([a-zA-Z0-9][a-zA-Z0-9+._\-]*?)(?:\.(?:x86_64|aarch64|noarch|i686))?$")
+_APT_SPEC = lazy(r"^([a-z0-9][a-z0-9+.\-]*)(?::[a-z0-9\-]+)?(?:[=/].*)?$")
+_APK_SPEC = lazy(r"^([a-zA-Z0-9][a-zA-Z0-9+._\-]*?)(?:[=<>~].*)?(?:@[a-z0-9]+)?$")
+_RPM_SPEC = lazy(r"^([a-zA-Z0-9][a-zA-Z0-9+._\-]*?)(?:\.(?:x86_64|aarch64|noarch|i686))?$")
 
 
 def normalize_package(manager: str, spec: str) -> Optional[str]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Optional
+from ..lazyre import lazy
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -193,15 +194,15 @@ def _get(name: str) -> Root:
 # Suites as of 2026-11: stable = trixie (13, released 2025-08), oldstable = bookworm. The
 # official-image parents table still maps debian:latest to bookworm: its debian rows are
 # from 2024-12, before trixie's release.
-_DEBIAN_TAG = re.compile(
+_DEBIAN_TAG = lazy(
     r"^(?P<rel>bookworm|trixie|12|13|oldstable|stable|latest)"
     r"(?:\.\d+)?(?:-\d{8})?(?:-slim)?$"
 )
 _DEBIAN_REL = {"bookworm": "bookworm", "12": "bookworm", "oldstable": "bookworm",
                "trixie": "trixie", "13": "trixie", "stable": "trixie", "latest": "trixie"}
-_UBUNTU_TAG = re.compile(r"^(?P<rel>22\.04|24\.04|jammy|noble)(?:\.\d+)?(?:-\d{8}(?:\.\d+)?)?$")
+_UBUNTU_TAG = lazy(r"^(?P<rel>22\.04|24\.04|jammy|noble)(?:\.\d+)?(?:-\d{8}(?:\.\d+)?)?$")
 _UBUNTU_REL = {"22.04": "ubuntu:22.04", "jammy": "ubuntu:22.04", "24.04": "ubuntu:24.04", "noble": "ubuntu:24.04"}
-_ALPINE_TAG = re.compile(r"^3\.(?P<minor>19|20|21)(?:\.\d+)?$")
+_ALPINE_TAG = lazy(r"^3\.(?P<minor>19|20|21)(?:\.\d+)?$")
 
 
 def _split(ref: str) -> Optional[tuple[str, Optional[str]]]:

@@ -25,18 +25,19 @@ from __future__ import annotations
 import hashlib
 import re
 from typing import Any, Iterable, Mapping, Optional
+from ..lazyre import lazy
 
 MASK = "***"
 MIN_SECRET = 4  # shorter values are not masked wherever they appear (they would mask too much)
 
-_NAME_PART = re.compile(
+_NAME_PART = lazy(
     r"(?:_|^)(?:apikey|auth|credential|credentials|key|password|pword|passwd|secret|token)(?:_|$)", re.I
 )
-_NAME_ALLOW = re.compile(r"(?:_|^)(?:public|file|version)(?:_|$)", re.I)
+_NAME_ALLOW = lazy(r"(?:_|^)(?:public|file|version)(?:_|$)", re.I)
 _NAME_INSIDE = ("password", "passwd", "secret", "token", "api_key", "apikey", "private_key")
-_ASSIGN = re.compile(r"(?<![A-Za-z0-9_])([A-Za-z_][A-Za-z0-9_]*)=(\"[^\"]*\"|'[^']*'|[^\s\"';&|]+)")
-_NOT_SECRET = re.compile(r"^(?:\*+|x+|\.\.\.|<.*>|null|none|true|false|yes|no|changeme|\$.*)$", re.I)
-_URL_USERINFO = re.compile(r"\b([a-z][a-z0-9+.-]*://)([^/\s:@]+):([^@\s/]+)@", re.I)
+_ASSIGN = lazy(r"(?<![A-Za-z0-9_])([A-Za-z_][A-Za-z0-9_]*)=(\"[^\"]*\"|'[^']*'|[^\s\"';&|]+)")
+_NOT_SECRET = lazy(r"^(?:\*+|x+|\.\.\.|<.*>|null|none|true|false|yes|no|changeme|\$.*)$", re.I)
+_URL_USERINFO = lazy(r"\b([a-z][a-z0-9+.-]*://)([^/\s:@]+):([^@\s/]+)@", re.I)
 
 
 def secret_name(name: str) -> bool:
