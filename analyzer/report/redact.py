@@ -79,10 +79,12 @@ class Redactor:
         and the tokens the patterns find in any ARG/ENV value (``resolution``:
         analyzer.expand.Resolution)."""
         values: set[str] = set()
+        judged: set = set()  # each (name, value) once: every instruction's scope repeats most of them
 
         def take(name: str, value: Any) -> None:
-            if not isinstance(value, str):
+            if not isinstance(value, str) or (name, value) in judged:
                 return
+            judged.add((name, value))
             if secret_name(name):
                 values.add(value)
             for start, end in _pattern_spans(value):
