@@ -187,16 +187,22 @@ def commands_of(run: RunScript) -> list[ShellCommand]:
         key = (run.script, run.interpreter, run.heredocs)
     # kept on the instruction (as long as its Dockerfile lives) when it can hold it: a file
     # with more RUNs than the shared memo holds would otherwise parse every RUN twice
+    # (the lint checks and the lineage walk may hold different copies of one instruction,
+    # which the shared memo serves)
     own = getattr(run.instruction, "__dict__", None)
-    memo = own.setdefault("_commands_memo", {}) if own is not None else _COMMANDS_MEMO
+    memo = own.setdefault("_commands_memo", {}) if own is not None else None
     try:
-        cached = memo.get(key)
+        cached = memo.get(key) if memo is not None else None
+        if cached is None:
+            cached = _COMMANDS_MEMO.get(key)
     except TypeError:  # an unhashable part: no memo
         return _commands_of(run)
     if cached is None:
         cached = _commands_of(run)
-        if memo is _COMMANDS_MEMO and len(_COMMANDS_MEMO) >= _COMMANDS_MEMO_SIZE:
+        if len(_COMMANDS_MEMO) >= _COMMANDS_MEMO_SIZE:
             _COMMANDS_MEMO.clear()
+        _COMMANDS_MEMO[key] = cached
+    if memo is not None:
         memo[key] = cached
     return list(cached)
 
