@@ -219,8 +219,9 @@ def _nfa_match(tokens: tuple, path: str) -> bool:
     for ch in path:
         nxt: set = set()
         for k in current:
-            if k < 0:  # inside "**/": any character, and a "/" may end it
-                nxt.add(k)
+            if k < 0:  # inside "**/": any character (as ".", not a newline), and a "/" may end it
+                if ch != "\n":
+                    nxt.add(k)
                 if ch == "/":
                     nxt.add(-k)  # -(k0 + 1) -> k0 + 1: past the "**/"
                 continue
@@ -234,8 +235,9 @@ def _nfa_match(tokens: tuple, path: str) -> bool:
                 if ch != "/":
                     nxt.add(k)
             elif tok == _ANY_DEEP:
-                nxt.add(k)
-            else:  # _DIRS
+                if ch != "\n":
+                    nxt.add(k)
+            elif ch != "\n":  # _DIRS
                 nxt.add(-(k + 1))
                 if ch == "/":
                     nxt.add(k + 1)
@@ -270,9 +272,9 @@ def _class_body(body: str) -> str:
             out.append(re.escape(body[i + 1]))
             i += 2
             continue
-        if ch == "-" and 0 < i < len(body) - 1:
+        if ch == "-" and 0 < i < len(body) - 1 and out[-1] != "-":
             out.append("-")
-        elif ch in "[]^\\-":
+        elif ch in "[]^\\-&~|":  # (doubled, "&~|-" would be set operations to Python, and warn)
             out.append("\\" + ch)
         else:
             out.append(ch)

@@ -1288,6 +1288,13 @@ class _Run:
 # small helpers over tree-sitter nodes
 
 
+# tree-sitter-bash's scanner hands characters to the C library's isdigit()/isalpha(), whose
+# table lookup reads out of bounds for a large code point: "{" then U+10FFFF can crash the
+# process. Every 4-byte character reaches the parser as U+10000 (same length, so every byte
+# offset in the tree still fits the real text, which is what is read back).
+_FOUR_BYTE_CHAR = re.compile(rb"[\xf0-\xf7][\x80-\xbf]{3}")
+
+
 def _parse(data: bytes):
     global _PARSER
     with _PARSER_LOCK:
@@ -1295,7 +1302,7 @@ def _parse(data: bytes):
             import tree_sitter
 
             _PARSER = tree_sitter.Parser(tree_sitter.Language(_bash_language()))
-        return _PARSER.parse(data)
+        return _PARSER.parse(_FOUR_BYTE_CHAR.sub(b"\xf0\x90\x80\x80", data))
 
 
 def _bash_language():
