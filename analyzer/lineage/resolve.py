@@ -93,12 +93,15 @@ def stage_chain(df: Dockerfile, resolution, index: int) -> tuple[list[Stage], Op
 
 
 class Resolver:
-    def __init__(self, catalog, fetcher, *, platform: str = "linux/amd64", log=None, registry=None, list_layers: bool = False):
+    def __init__(self, catalog, fetcher, *, platform: str = "linux/amd64", log=None, registry=None, list_layers: bool = False, engine=None):
         self.catalog = catalog
         self.fetcher = fetcher
         self.platform = platform
-        # analyzer.lineage.registry.Registry (or a function making it), the last source tried
+        # analyzer.lineage.registry.Registry (or a function making it), the last remote source
         self.registry = registry
+        # analyzer.lineage.engine.Engine (or a function making it): the local Docker engine,
+        # asked when no other source knows the image (a locally built image, or --offline)
+        self.engine = engine
         self.list_layers = list_layers  # list layers of remote registries too (downloads them)
         self.log = log if log is not None else []
         self._memo: dict[str, list[ImageDef]] = {}
@@ -203,6 +206,9 @@ class Resolver:
                     note="parent from the official images' table (contents unknown)", errors=errors,
                 )
         d = self._from_registry(ref, name, errors)
+        if d is not None:
+            return d
+        d = self._from_engine(ref, name, [])  # what the registry said no longer matters
         if d is not None:
             return d
         if getattr(self.fetcher, "offline", False) and not errors:
@@ -332,6 +338,43 @@ class Resolver:
         note = "image config and layers from the registry" if image.listed else f"image config from the registry; {image.note}"
         return ImageDef(name, "registry", source, None, ref=ref, note=note, errors=errors, registry=image)
 
+    # -- the local Docker engine: config, history and layers ------------------------
+    def _from_engine(self, ref: ImageRef, name: str, errors: list) -> Optional[ImageDef]:
+        from .engine import EngineError
+        from .layers import RegistryImage, RegistryLayer, layer_history
+
+        engine = self.engine
+        if callable(engine) and not hasattr(engine, "inspect"):
+            engine = self.engine = engine()
+        if engine is None or "engine" in self._down:
+            return None
+        wanted = ref.familiar if ref.digest is None else f"{ref.familiar.split('@')[0]}@{ref.digest}"
+        try:
+            inspect = engine.inspect(wanted)
+            if inspect is None:
+                return None
+            image_id = str(inspect.get("Id") or "")
+            rootfs = inspect.get("RootFS") if isinstance(inspect.get("RootFS"), dict) else {}
+            diff_ids = [str(d) for d in rootfs.get("Layers") or () if isinstance(d, str)]
+            history = _engine_history(engine.history(image_id), len(diff_ids))
+            listings = engine.list_layers(image_id, len(diff_ids)) if diff_ids else []
+        except EngineError as exc:
+            text = str(exc)
+            if any(w in text.lower() for w in ("timed out", "refused", "no such socket", "permission denied")):
+                self._down["engine"] = text
+                return None  # no engine to ask is not an error of the image
+            errors.append(text)
+            return None
+        texts = layer_history({"history": [{"created_by": c, "empty_layer": e} for c, e in history]}, len(diff_ids))
+        layers = [RegistryLayer(i, d, texts[i], listings[i] if i < len(listings) else None) for i, d in enumerate(diff_ids)]
+        config = inspect.get("Config") if isinstance(inspect.get("Config"), dict) else {}
+        image = RegistryImage(host="docker-engine", repository=ref.path, digest=image_id, config=config, history=history, layers=layers)
+        if not image.listed:
+            image.note = next((l.listing.note for l in layers if l.listing is not None and l.listing.note), "layers not listed")
+        source = f"docker-engine:{ref.familiar}@{image_id}"
+        note = "image config, history and layers from the local Docker engine" if image.listed else f"image config from the local Docker engine; {image.note}"
+        return ImageDef(name, "registry", source, None, ref=ref, note=note, errors=errors, registry=image)
+
     def _listing(self, reg, resolved, desc):
         """A layer's listing, from the listing cache or by reading the blob (verified)."""
         from ..cachedir import dumps_checked, read_checked, write_atomic
@@ -359,6 +402,23 @@ class Resolver:
             except OSError as exc:
                 reg._cache_warning(exc)
         return listing
+
+
+def _engine_history(rows: list, layers: int) -> list:
+    """The engine's history as ``[(created_by, empty_layer)]``: it gives sizes, not the
+    empty-layer flag, and a step can make a layer of size 0 (``RUN true``); when the sizes
+    do not account for every layer, only metadata steps (``#(nop)`` without COPY/ADD, or
+    BuildKit's ENV/LABEL/... lines) count as empty."""
+    if sum(1 for _c, empty in rows if not empty) == layers:
+        return rows
+    out = []
+    for created_by, empty in rows:
+        text = " ".join(created_by.split())
+        meta = ("#(nop)" in text and not any(w in text for w in (" COPY ", " ADD "))) or text.split(" ", 1)[0] in (
+            "ENV", "LABEL", "CMD", "ENTRYPOINT", "EXPOSE", "USER", "WORKDIR", "ARG", "SHELL", "STOPSIGNAL", "HEALTHCHECK", "VOLUME", "ONBUILD", "MAINTAINER",
+        )
+        out.append((created_by, empty and meta))
+    return out
 
 
 def _offline_miss(exc) -> bool:

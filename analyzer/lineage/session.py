@@ -25,6 +25,15 @@ def _registry(root, *, offline: bool, platform: str, log: list, use_cache: bool)
     return registry
 
 
+def _engine():
+    """The local Docker engine, unless ``ANALYZE_DOCKER=none`` says not to use Docker."""
+    if os.environ.get("ANALYZE_DOCKER", "").strip().lower() == "none":
+        return None
+    from .engine import Engine
+
+    return Engine.find()
+
+
 def make_resolver(*, cache_dir: Optional[str] = None, offline: bool = False, catalogs=(), platform: str = "linux/amd64", log=None, use_cache: bool = True, list_layers: bool = False):
     from ..cachedir import cache_root
     from .catalog import build_catalog
@@ -39,6 +48,7 @@ def make_resolver(*, cache_dir: Optional[str] = None, offline: bool = False, cat
     resolver = Resolver(
         build_catalog(list(catalogs)), fetcher, platform=platform, log=log, registry=registry,
         list_layers=list_layers or os.environ.get(LAYERS_ENV, "") == "1",
+        engine=_engine if use_cache else None,
     )
     resolver.fetcher = fetcher
     return resolver
