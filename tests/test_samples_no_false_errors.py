@@ -25,6 +25,14 @@ def test_there_are_sample_dockerfiles():
     assert len(_dockerfiles()) >= 5
 
 
+# Dockerfiles whose build is meant to fail on a missing command (the build-log tests): with
+# their base image in the local Docker engine these are true findings
+EXPECTED = {
+    ("tests/scenarios/logs/exec-missing/Dockerfile", "kaggle"),
+    ("tests/scenarios/logs/fail127/Dockerfile", "nosuchcmd"),
+}
+
+
 def test_no_missing_command_errors_on_samples(tmp_path):
     files = _dockerfiles()
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
@@ -41,5 +49,6 @@ def test_no_missing_command_errors_on_samples(tmp_path):
             for entry in data["files"]
             for f in entry["findings"]
             if f["rule"] == "AN6001"
+            and (Path(entry["path"]).resolve().relative_to(ROOT).as_posix(), f["message"].split(":")[0]) not in EXPECTED
         ]
         assert false_errors == []
