@@ -193,6 +193,7 @@ class Rendered:
 
     lines: tuple[str, ...]
     keyword: str
+    clean: bool = True  # ends where it seems to: no dangling continuation, heredocs terminated
 
 
 @st.composite
@@ -204,6 +205,7 @@ def _instruction(draw, escape: str, depth: int = 0) -> Rendered:
     word = words(escape)
     flags = [draw(st.sampled_from(FLAGS[upper])) for _ in range(draw(st.integers(0, 2)))] if upper in FLAGS else []
     heredoc_lines: list[str] = []
+    terminated = True
     if upper == "FROM":
         parts = [draw(st.sampled_from(IMAGES))]
         if draw(st.booleans()):
@@ -226,7 +228,8 @@ def _instruction(draw, escape: str, depth: int = 0) -> Rendered:
                 body = body + [bare, "second body"]
                 bare = "B"
             heredoc_lines = [("\t" + b if name.startswith("-") and draw(st.booleans()) else b) for b in body]
-            if draw(st.integers(0, 9)):
+            terminated = bool(draw(st.integers(0, 9)))
+            if terminated:
                 heredoc_lines.append(("\t" if name.startswith("-") else "") + bare)
         else:
             parts = [draw(shell_scripts(6)).replace("\n", " ; ")]
@@ -259,15 +262,15 @@ def _instruction(draw, escape: str, depth: int = 0) -> Rendered:
     elif upper == "ONBUILD":
         inner = draw(_instruction(escape, depth + 1))
         first, *rest = inner.lines
-        return Rendered((f"{kw} {first}", *rest), upper)
+        return Rendered((f"{kw} {first}", *rest), upper, inner.clean)
     else:
         parts = [draw(word) for _ in range(draw(st.integers(0, 3)))]
     tokens = [kw, *flags, *[p for p in parts if p != ""]]
-    lines = _join_with_continuations(draw, tokens, escape)
-    return Rendered(tuple(lines) + tuple(heredoc_lines), upper)
+    lines, dangling = _join_with_continuations(draw, tokens, escape)
+    return Rendered(tuple(lines) + tuple(heredoc_lines), upper, terminated and not dangling)
 
 
-def _join_with_continuations(draw, tokens: list[str], escape: str) -> list[str]:
+def _join_with_continuations(draw, tokens: list[str], escape: str) -> tuple[list[str], bool]:
     lines = [tokens[0]]
     for token in tokens[1:]:
         if draw(st.integers(0, 5)) == 0:
@@ -276,9 +279,10 @@ def _join_with_continuations(draw, tokens: list[str], escape: str) -> list[str]:
             lines.append(draw(st.sampled_from(["", "  ", "\t"])) + token)
         else:
             lines[-1] += " " + token
-    if draw(st.integers(0, 15)) == 0:  # a dangling continuation at the end of the instruction
+    dangling = draw(st.integers(0, 15)) == 0
+    if dangling:  # a continuation at the end of the instruction: it swallows what follows
         lines[-1] += " " + escape
-    return lines
+    return lines, dangling
 
 
 DIRECTIVE_FORMS = [
@@ -323,6 +327,7 @@ class GeneratedFile:
     header: tuple  # DIRECTIVE_FORMS entries, in order, at the top of the file
     pragmas_before: tuple  # per body instruction: the pragma lines directly above it
     global_pragmas: tuple  # pragma lines that stand alone between instructions
+    clean: bool = True  # every instruction ends where it seems to
 
 
 def _endings(draw, lines: list[str]) -> str:
@@ -350,6 +355,7 @@ def dockerfiles(draw, max_instructions: int = 8, with_pragmas: bool = True) -> G
     lines = [h[0] for h in header]
     pragmas_before = []
     global_pragmas = []
+    clean = True
     count = draw(st.integers(1, max_instructions))
     for i in range(count):
         if i == 0 and draw(st.integers(0, 3)):
@@ -364,9 +370,12 @@ def dockerfiles(draw, max_instructions: int = 8, with_pragmas: bool = True) -> G
         lines += above
         pragmas_before.append(tuple(above))
         lines += list(ins.lines)
+        clean = clean and ins.clean
         if draw(st.integers(0, 4)) == 0:
             lines.append(draw(st.sampled_from(["", "   ", "# trailing comment"])))
-    return GeneratedFile(_endings(draw, lines), escape, tuple(header), tuple(pragmas_before), tuple(global_pragmas))
+    # a body written with one escape character and read with the other has other boundaries
+    clean = clean and header_model(header)[1].get("escape", "\\") == escape
+    return GeneratedFile(_endings(draw, lines), escape, tuple(header), tuple(pragmas_before), tuple(global_pragmas), clean)
 
 
 @st.composite
@@ -535,24 +544,27 @@ def check_parse_bytes(data: bytes) -> str:
     return "ok"
 
 
+def header_model(header) -> tuple:
+    """What the directive block holds, by BuildKit's rules (known directives at the very
+    top): (the error a refused block gives, or None; {directive: value})."""
+    active: dict = {}
+    for _line, name, value in header:
+        if name is None:
+            break
+        if name in active:
+            return f"only one {name} parser directive can be used", active
+        if name == "escape" and value not in ("\\", "`"):
+            return "invalid escape token", active
+        active[name] = value
+    return None, active
+
+
 def check_directives(gen: GeneratedFile) -> str:
     """Directives and pragmas do what they say: the escape character, duplicate directives,
     suppressions (per instruction, global, ``# check=skip``) and ``# check=error=true``."""
     from analyzer.rules import lint, load_catalog
 
-    # what the directive block holds, by BuildKit's rules: known directives at the very top
-    expect_error = None
-    active = {}
-    for line, name, value in gen.header:
-        if name is None:
-            break
-        if name in active:
-            expect_error = expect_error or f"only one {name} parser directive can be used"
-            break
-        if name == "escape" and value not in ("\\", "`"):
-            expect_error = expect_error or "invalid escape token"
-            break
-        active[name] = value
+    expect_error, active = header_model(gen.header)
     try:
         df = _parse(gen.text)
     except ParseError as exc:
@@ -586,7 +598,7 @@ def check_directives(gen: GeneratedFile) -> str:
             if any(a[:1].isupper() and not re.match(r"^(DL|SC)\d", a) for a in f.aliases):
                 assert f.severity == "error", f
     # per-instruction pragmas: the comment block directly above the instruction
-    if len(df.instructions) == len(gen.pragmas_before):
+    if gen.clean and len(df.instructions) == len(gen.pragmas_before):
         for ins, above in zip(df.instructions, gen.pragmas_before):
             attached = ["#" + c.text for c in ins.comments]
             assert list(above) == attached[len(attached) - len(above):], (above, attached)
