@@ -58,6 +58,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 from .. import __version__
 from ..images import DEFAULT_API_HOST, DEFAULT_DOMAIN, ImageRef, InvalidReference, parse_ref
 from ..model import AnalyzerError
+from .fetch import _origin, _retry_after
 
 __all__ = [
     "RegistryError",
@@ -194,30 +195,10 @@ def _plain_http_host(host: str) -> bool:
         return False
 
 
-def _origin(url: str) -> tuple[str, str, Optional[int]]:
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    return parts.scheme.lower(), (parts.hostname or "").lower(), port
-
-
 def _hex(digest: str) -> str:
     if not _DIGEST_RE.match(digest):
         raise RegistryError(f"unsupported or malformed digest {digest!r} (sha256 expected)")
     return digest[len("sha256:"):]
-
-
-def _retry_after(value: Optional[str]) -> Optional[float]:
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    from email.utils import mktime_tz, parsedate_tz
-
-    parsed = parsedate_tz(value)
-    if parsed is None:
-        return None
-    return max(0.0, mktime_tz(parsed) - time.time())
 
 
 def _platform_of(entry: Mapping[str, Any]) -> Optional[str]:
