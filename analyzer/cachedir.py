@@ -46,14 +46,20 @@ def cache_root(option: Optional[str] = None) -> Path:
     env = os.environ.get(ENV_VAR)
     if env:
         return Path(env).expanduser()
-    if sys.platform.startswith("linux"):
-        # platformdirs' answer on Linux (an absolute $XDG_CACHE_HOME, else ~/.cache)
-        # without the cost of importing it
-        xdg = os.environ.get("XDG_CACHE_HOME", "")
-        return Path(xdg if os.path.isabs(xdg) else os.path.expanduser("~/.cache")) / "analyze"
-    from platformdirs import user_cache_dir
+    return user_dir("cache")
 
-    return Path(user_cache_dir("analyze"))
+
+def user_dir(kind: str) -> Path:
+    """platformdirs' ``user_cache_dir("analyze")`` or ``user_config_dir("analyze")``
+    (``kind`` "cache" or "config"); on Linux (an absolute ``$XDG_CACHE_HOME`` /
+    ``$XDG_CONFIG_HOME``, else ``~/.cache`` / ``~/.config``) without importing it."""
+    if sys.platform.startswith("linux"):
+        var, default = {"cache": ("XDG_CACHE_HOME", "~/.cache"), "config": ("XDG_CONFIG_HOME", "~/.config")}[kind]
+        xdg = os.environ.get(var, "")
+        return Path(xdg if os.path.isabs(xdg) else os.path.expanduser(default)) / "analyze"
+    import platformdirs
+
+    return Path(getattr(platformdirs, f"user_{kind}_dir")("analyze"))
 
 
 def cache_subdir(name: str, option: Optional[str] = None) -> Path:

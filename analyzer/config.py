@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -103,16 +102,9 @@ class Config:
 
 
 def _user_config_file() -> Optional[Path]:
-    if sys.platform.startswith("linux"):
-        # platformdirs' answer on Linux (an absolute $XDG_CONFIG_HOME, else ~/.config)
-        # without the cost of importing it
-        xdg = os.environ.get("XDG_CONFIG_HOME", "")
-        return Path(xdg if os.path.isabs(xdg) else os.path.expanduser("~/.config")) / "analyze" / "config.yaml"
-    try:
-        from platformdirs import user_config_dir
-    except ImportError:  # pragma: no cover
-        return None
-    return Path(user_config_dir("analyze")) / "config.yaml"
+    from .cachedir import user_dir
+
+    return user_dir("config") / "config.yaml"
 
 
 def _start_directory(start: Optional[str]) -> Path:
