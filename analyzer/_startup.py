@@ -84,11 +84,43 @@ def _save() -> None:
             pass
 
 
+class _DeferredModule(types.ModuleType):
+    """Stands in ``sys.modules`` for a module until one of its attributes is asked for,
+    then imports the real one and takes on its contents.
+
+    :mod:`dataclasses` imports :mod:`inspect` (which imports ``ast``, ``dis``,
+    ``tokenize``...: a tenth of ``analyze``'s time on a small file) only to describe a
+    class that has no docstring; the analyzer's classes all have one."""
+
+    def __getattr__(self, name: str):
+        import importlib.util
+
+        self.__class__ = types.ModuleType  # from now on, a plain module
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        try:
+            spec = importlib.util.find_spec(self.__name__)
+        finally:
+            sys.modules[self.__name__] = self
+        self.__spec__, self.__loader__ = spec, spec.loader
+        self.__file__, self.__cached__ = spec.origin, spec.cached
+        spec.loader.exec_module(self)  # the real module's code, run in this namespace
+        return getattr(self, name)
+
+
+def _defer(name: str) -> None:
+    if name not in sys.modules:
+        sys.modules[name] = _DeferredModule(name)
+
+
 def install() -> None:
     """Route dataclasses' compiling through the cache (once per process)."""
     if _state["installed"] or os.environ.get("ANALYZE_NO_CODE_CACHE"):
         return
     import atexit
+
+    if "dataclasses" not in sys.modules:
+        _defer("inspect")
     import dataclasses
 
     if getattr(dataclasses, "exec", _REAL_EXEC) is not _REAL_EXEC:

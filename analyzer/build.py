@@ -82,6 +82,8 @@ class LogStep:
 
 @dataclass(frozen=True)
 class BuildLog:
+    """What a build log says: the builder, its steps, and how the build ended."""
+
     builder: str
     steps: tuple[LogStep, ...]
     succeeded: bool  # the log ends in success ("Successfully built", image exported)
@@ -388,6 +390,8 @@ def parse_log(text: str, builder: str) -> BuildLog:
 
 @dataclass(frozen=True)
 class DockerCLI:
+    """The docker command found on PATH and the versions it reports."""
+
     path: str
     client_version: str
     server_version: str
@@ -482,6 +486,8 @@ def find_docker(builder: str, docker: Optional[str] = None) -> DockerCLI:
 
 @dataclass(frozen=True)
 class BuildRequest:
+    """A build of the user's own Dockerfile, as ``--build`` asks for it."""
+
     dockerfile: str  # path of the Dockerfile
     context: str  # the build context directory
     builder: str = "buildkit"
@@ -522,6 +528,8 @@ def docker_command(cli: DockerCLI, req: BuildRequest) -> tuple[list[str], dict]:
 
 @dataclass(frozen=True)
 class BuildRun:
+    """One finished ``docker build``: its command line, exit code and log."""
+
     argv: tuple[str, ...]
     returncode: int
     log: str  # the raw log, as docker printed it
@@ -668,6 +676,8 @@ def unplanned_steps(steps: Iterable, log: BuildLog) -> list[LogStep]:
 
 @dataclass(frozen=True)
 class Agreement:
+    """How the cache prediction compares with what the build printed."""
+
     compared: int  # steps with a hit/miss prediction and a hit/miss actual
     agreed: int
     disagreements: tuple = ()  # PlanStep
@@ -733,6 +743,8 @@ def missing_command(step: LogStep) -> Optional[str]:
 
 @dataclass(frozen=True)
 class BuildFailure:
+    """Why a build failed, placed on a plan step and its lines when possible."""
+
     message: str  # the builder's own error line
     step: Optional[int] = None  # plan step number
     line: Optional[int] = None
@@ -833,6 +845,8 @@ def _matching_finding(findings: Iterable, command: str, line: int, end_line: int
 
 @dataclass(frozen=True)
 class BuildOutcome:
+    """A build with its plan, run, agreement and failure, if any."""
+
     plan: object  # analyzer.cache.Plan with ``actual`` filled in
     run: BuildRun
     agreement: Agreement

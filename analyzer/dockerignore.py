@@ -40,6 +40,8 @@ class DockerignoreError(AnalyzerError):
 
 @dataclass(frozen=True)
 class Pattern:
+    """One line of a .dockerignore file, cleaned and compiled."""
+
     text: str  # the cleaned pattern, without the leading "!"
     exclusion: bool  # True for "!pattern" (an exception that re-includes)
     line: int

@@ -136,15 +136,14 @@ def _cached_rules(base: Path, paths: list) -> list:
     (nor this module) changed since it was written: parsing a hundred YAML files costs
     more than linting a small Dockerfile. Any problem with the cache means parsing."""
     import dataclasses
-    import hashlib
     import marshal
 
     try:
-        from .cachedir import cache_root, unseal
+        from .cachedir import cache_root, sha256, unseal
 
         stamps = [(p.name, st.st_mtime_ns, st.st_size) for p in (*paths, Path(__file__)) for st in (p.stat(),)]
         shape = (tuple(f.name for f in dataclasses.fields(Rule)), tuple(f.name for f in dataclasses.fields(Example)))
-        key = hashlib.sha256(repr((str(base), stamps, shape)).encode("utf-8", "surrogateescape")).hexdigest()[:20]
+        key = sha256(repr((str(base), stamps, shape)).encode("utf-8", "surrogateescape")).hexdigest()[:20]
         cache = cache_root() / f"catalog-{key}.marshal"
         with open(cache, "rb") as fh:
             rows = marshal.loads(unseal(fh.read()))  # TypeError when damaged (checksum)

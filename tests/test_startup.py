@@ -189,3 +189,66 @@ def test_lazy_pattern_compiles_on_first_use_and_behaves_like_re():
     assert p.match(text) is None and p.fullmatch("gpgcheck=3")
     assert p.split(text) == real.split(text)
     assert p.flags == real.flags
+
+
+def _loaded_after_small_run(tmp_path: Path, extra: str = "") -> dict:
+    df = tmp_path / "Dockerfile"
+    df.write_text("FROM debian:12\nRUN apt-get update && apt-get install -y curl\nCMD [\"curl\"]\n")
+    code = (
+        "import sys, json\n"
+        f"sys.argv = ['analyze', '--offline', {str(df)!r}]\n"
+        "from analyzer.batch import main\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\n"
+        "inspect = sys.modules.get('inspect')\n"
+        "sys.stderr.write(json.dumps({'inspect_real': hasattr(inspect, '__dict__') and 'signature' in vars(inspect),"
+        " 'ast': 'ast' in sys.modules, 'hashlib': '_hashlib' in sys.modules, 'requests': 'requests' in sys.modules,"
+        " 'typer': 'typer' in sys.modules, 'code': code}) + '\\n')\n"
+        + extra
+    )
+    env = {**os.environ, "ANALYZE_CACHE_DIR": str(tmp_path / "cache")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    import json
+
+    assert "AN3008" in out.stdout, out.stderr
+    return json.loads(out.stderr.strip().splitlines()[-1])
+
+
+def test_one_small_file_loads_none_of_the_heavy_modules(tmp_path):
+    loaded = _loaded_after_small_run(tmp_path)
+    assert loaded == {"inspect_real": False, "ast": False, "hashlib": False, "requests": False, "typer": False, "code": 1}
+
+
+def test_deferred_inspect_is_the_real_module_when_used(tmp_path):
+    code = (
+        "import analyzer, sys, inspect\n"
+        "first = sys.modules['inspect']\n"
+        "assert 'signature' not in vars(first)\n"
+        "sig = str(inspect.signature(analyzer.parse))\n"
+        "import inspect as again\n"
+        "assert again is first and sys.modules['inspect'] is first, 'one module object'\n"
+        "assert type(first).__name__ == 'module'\n"
+        "assert inspect.getsourcefile(analyzer.parse).endswith('__init__.py')\n"
+        "from inspect import Parameter, getmembers\n"
+        "assert inspect.__file__.endswith('inspect.py') and inspect.__spec__.name == 'inspect'\n"
+        "print(sig)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "(text: 'str', path: 'str' = 'Dockerfile')"
+
+
+def test_every_dataclass_has_a_docstring():
+    """dataclasses describes an undocumented class with inspect.signature, which loads
+    inspect (ast, dis, tokenize): a tenth of a small run."""
+    import ast
+
+    missing = []
+    for path in sorted((Path(_startup.__file__).parent).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ClassDef):
+                continue
+            names = {getattr(d, "id", None) or getattr(d, "attr", None) for d in node.decorator_list}
+            names |= {getattr(d.func, "id", None) or getattr(d.func, "attr", None) for d in node.decorator_list if isinstance(d, ast.Call)}
+            if "dataclass" in names and ast.get_docstring(node) is None:
+                missing.append(f"{path.name}:{node.lineno} {node.name}")
+    assert missing == []

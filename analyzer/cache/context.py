@@ -34,6 +34,8 @@ class ContextError(AnalyzerError):
 
 @dataclass(frozen=True)
 class Entry:
+    """One entry of the build context, as the cache keys see it."""
+
     kind: str  # "f" file, "d" directory, "l" symlink, "o" other (device, fifo, socket)
     mode: int  # permission bits (stat.S_IMODE)
     size: int

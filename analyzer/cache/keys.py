@@ -54,6 +54,8 @@ ParentRef = Union[int, str, None]  # index of another step, a literal root key, 
 
 @dataclass
 class StepSpec:
+    """What determines one step's cache key."""
+
     builder: str
     stage_index: int
     stage: str  # display name ("" for ARGs before the first FROM)
@@ -94,6 +96,8 @@ def stage_label(df: Dockerfile, stage: Stage) -> str:
 
 @dataclass
 class _StageState:
+    """A stage's state while its steps' keys are worked out."""
+
     workdir: str = "/"
     user: str = ""
     shell: list = field(default_factory=lambda: list(DEFAULT_SHELL))

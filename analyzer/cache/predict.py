@@ -27,6 +27,8 @@ class PlanError(AnalyzerError):
 
 @dataclass(frozen=True)
 class PlanOptions:
+    """What a build plan depends on besides the Dockerfile."""
+
     builder: str = "buildkit"
     context: Optional[Union[str, Path]] = None
     build_args: Mapping[str, str] = field(default_factory=dict)
@@ -41,6 +43,8 @@ class PlanOptions:
 
 @dataclass(frozen=True)
 class PlanStep:
+    """One step of the build plan, with its predicted (and, after a build, actual) cache result."""
+
     step: int
     total: int
     stage: str
@@ -78,6 +82,8 @@ class PlanStep:
 
 @dataclass(frozen=True)
 class Plan:
+    """The build plan of a Dockerfile: its steps in the order the builder runs them."""
+
     steps: tuple
     builder: str
     context: str
@@ -103,6 +109,8 @@ class Plan:
 
 @dataclass
 class _Computed:
+    """Intermediate results of working out a plan."""
+
     specs: list
     keys: list
     chains: list

@@ -54,6 +54,8 @@ class Provided:
 
 @dataclass(frozen=True)
 class KnownImage:
+    """An image of the built-in knowledge: its parent and what it provides or removes."""
+
     name: str  # e.g. quay.io/jupyter/base-notebook:latest
     parent: Optional[str]
     provides: tuple = ()  # Provided, in build order

@@ -32,6 +32,8 @@ __all__ = ["DEFAULT_PATH", "Root", "root_for", "ROOT_NAMES", "scan_rootfs"]
 
 @dataclass(frozen=True)
 class Root:
+    """A root image (no parent to read): its family, package manager and executables."""
+
     name: str  # e.g. "debian:bookworm"
     family: Optional[str]  # debian / ubuntu / alpine / busybox / None (scratch)
     package_manager: Optional[str]  # apt / apk / None

@@ -37,7 +37,6 @@ A Fetcher is meant for one thread.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import stat
@@ -112,6 +111,8 @@ class OfflineMiss(FetchError):
 
 @dataclass(frozen=True)
 class Fetched:
+    """A fetched upstream text and where it came from."""
+
     url: str  # as requested (URL or path)
     text: str
     from_cache: bool  # served from the cache (fresh, revalidated by a 304, or offline)
@@ -130,6 +131,8 @@ class _BrokenCacheEntry(Exception):
 
 @dataclass
 class _Reply:
+    """One HTTP answer, before its body is judged."""
+
     url: str
     status: int
     reason: str
@@ -521,6 +524,8 @@ class Fetcher:
         key = self._cache_key(source)
         target = _without_userinfo(target)  # a same-origin redirect carries the URL's password
         if key is not None and self._remembered_redirect(source) != target:
+            import json
+
             self._store.set(_REDIRECT_KEY + key, json.dumps({"location": target}).encode())
 
     def _remembered_redirect(self, url: str) -> Optional[str]:
@@ -531,6 +536,8 @@ class Fetcher:
         if not data:
             return None
         try:
+            import json
+
             location = json.loads(data.decode("utf-8"))["location"]
         except (ValueError, KeyError, TypeError, UnicodeDecodeError):
             return None

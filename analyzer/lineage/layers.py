@@ -91,6 +91,8 @@ _PAX_KEYS = (b"path", b"linkpath", b"size", b"GNU.sparse.name")
 
 @dataclass
 class LayerListing:
+    """What one layer adds, deletes and hides, as far as executables go."""
+
     added: dict = field(default_factory=dict)  # executable path -> "file" | "symlink" | "hardlink"
     deleted: list = field(default_factory=list)  # paths removed by ``.wh.<name>`` (with their subtrees)
     opaque: list = field(default_factory=list)  # directories emptied by ``.wh..wh..opq``
@@ -848,6 +850,8 @@ def merge(listings: list) -> dict:
 
 @dataclass
 class RegistryLayer:
+    """A layer of an image read from a registry or engine, with its listing when read."""
+
     index: int
     digest: str
     created_by: str  # the history entry that made the layer ("" when the history does not say)

@@ -96,6 +96,8 @@ class RegistryError(AnalyzerError):
 
 @dataclass(frozen=True)
 class Descriptor:
+    """A content descriptor of a manifest or index."""
+
     digest: str
     size: int
     media_type: str
@@ -104,6 +106,8 @@ class Descriptor:
 
 @dataclass(frozen=True)
 class Resolved:
+    """A tag resolved to the manifest for one platform."""
+
     ref: ImageRef
     digest: str  # what the tag points to: an index or a manifest
     manifest_digest: str  # the image manifest for ``platform``
@@ -129,6 +133,8 @@ class Resolved:
 
 @dataclass(frozen=True)
 class Challenge:
+    """One authentication challenge of a ``WWW-Authenticate`` header."""
+
     scheme: str  # lower case: "bearer", "basic"
     params: Mapping[str, str]  # parameter names in lower case
 

@@ -22,7 +22,6 @@ public, file or version) or when it contains password, passwd, secret, token or 
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Any, Iterable, Mapping, Optional
 from ..lazyre import lazy
@@ -63,7 +62,9 @@ def _pattern_spans(text: str) -> list[tuple[int, int]]:
 
 def fingerprint(value: str) -> str:
     """What ``inputs`` puts in place of a secret: equal for equal values, nothing more."""
-    return "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    from ..cachedir import sha256
+
+    return "sha256:" + sha256(value.encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
 class Redactor:
