@@ -40,6 +40,7 @@ JSON schema ``analyzer/config.schema.json`` describes the same keys):
 from __future__ import annotations
 
 import os
+import stat
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,6 +144,7 @@ class Discovery:
 
     def __init__(self):
         self._by_dir: dict[Path, Optional[Path]] = {}
+        self._real_dirs: dict[str, Path] = {}
         self._loaded: dict[Path, Config] = {}
         self._user: Optional[Path] = None
         self._user_known = False
@@ -169,8 +171,26 @@ class Discovery:
             self._by_dir[d] = found
         return found
 
+    def _directory_of(self, start: Optional[str]) -> Path:
+        """:func:`_start_directory` with the real path of each containing directory
+        worked out once: a file that is neither a directory nor a symbolic link is in
+        the real directory of its parent."""
+        if not start or start == "-":
+            return _start_directory(start)
+        try:
+            mode = os.lstat(start).st_mode
+        except (OSError, ValueError):
+            return _start_directory(start)
+        if stat.S_ISDIR(mode) or stat.S_ISLNK(mode):
+            return _start_directory(start)
+        parent = os.path.dirname(start) or "."
+        found = self._real_dirs.get(parent)
+        if found is None:
+            found = self._real_dirs[parent] = Path(os.path.realpath(parent))
+        return found
+
     def config_for(self, start: Optional[str]) -> Config:
-        found = self._find(_start_directory(start))
+        found = self._find(self._directory_of(start))
         if found is None:
             return self._default
         if found not in self._loaded:

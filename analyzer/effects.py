@@ -213,6 +213,24 @@ class _Pulled(Effect):
 
 def _provide(paths: Iterable[str], via: str, package: Optional[str] = None, *, merged: bool = False,
              own: Optional[Iterable[str]] = None) -> list:
+    paths = tuple(paths)
+    own = None if own is None else tuple(own)
+    key = (paths, via, package, merged, own)
+    known = _PROVIDED.get(key)
+    if known is None:
+        if len(_PROVIDED) >= _MAX_PROVIDED:
+            _PROVIDED.clear()
+        known = _PROVIDED[key] = tuple(_provided(paths, via, package, merged, own))
+    return list(known)
+
+
+# the same install seen again (in another RUN or file of a batch) gives the same effects,
+# which never change once made (frozen)
+_PROVIDED: dict = {}
+_MAX_PROVIDED = 5_000
+
+
+def _provided(paths: tuple, via: str, package: Optional[str], merged: bool, own: Optional[tuple]) -> list:
     own_names = None if own is None else {posixpath.basename(o) for o in own}
     out = []
     seen = set()

@@ -449,14 +449,20 @@ class Walker:
                 except Exception as exc:
                     self.log.append(f"line {ins.start_line}: could not judge {cmd.name}: {exc}")
                     effects = []
+                made: dict = {}  # via -> Provenance: an install's many paths share one
                 for eff in effects:
-                    self._apply_effect(st, eff, prov, cmd)
+                    self._apply_effect(st, eff, prov, cmd, made)
         finally:
             # `export PATH=...` lasts for the rest of this RUN only
             st.env = outer_env
 
-    def _apply_effect(self, st: State, eff, prov: Provenance, cmd: ShellCommand) -> None:
-        p = Provenance(prov.image, prov.source, prov.line, prov.instruction, eff.via or cmd.name, prov.builtin)
+    def _apply_effect(self, st: State, eff, prov: Provenance, cmd: ShellCommand, made: Optional[dict] = None) -> None:
+        via = eff.via or cmd.name
+        p = made.get(via) if made is not None else None
+        if p is None:
+            p = Provenance(prov.image, prov.source, prov.line, prov.instruction, via, prov.builtin)
+            if made is not None:
+                made[via] = p
         kind = eff.kind
         if kind == "provide" and eff.path:
             if eff.path in st.files and (eff.via or "").startswith(("chmod", "chown")):

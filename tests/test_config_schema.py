@@ -268,6 +268,31 @@ def test_discovery_cache_agrees_with_discover(tmp_path):
     assert d.config_for(str(tmp_path / "a" / "b" / "Dockerfile")).preset == "strict"
 
 
+def test_discovery_cache_follows_real_files_links_and_relative_paths(tmp_path, monkeypatch):
+    """The per-directory shortcut gives what discover() gives, file by file: a symbolic
+    link is judged by where it points, a relative path from the working directory."""
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / ".analyze.yaml").write_text("preset: all\n")
+    (tmp_path / "y").mkdir()
+    (tmp_path / "y" / ".analyze.yaml").write_text("preset: strict\n")
+    (tmp_path / "x" / "Dockerfile").write_text("FROM a\n")
+    (tmp_path / "y" / "Dockerfile.link").symlink_to(tmp_path / "x" / "Dockerfile")
+    (tmp_path / "y" / "sub").mkdir()
+    (tmp_path / "y" / "sub" / "Dockerfile").write_text("FROM b\n")
+    (tmp_path / "y" / "to-x").symlink_to(tmp_path / "x", target_is_directory=True)
+    monkeypatch.chdir(tmp_path / "y")
+    cases = ["Dockerfile.link", "sub/Dockerfile", "sub/../Dockerfile.link", "to-x/Dockerfile", "to-x/../sub/Dockerfile",
+             str(tmp_path / "y" / "to-x" / "Dockerfile"), "sub", ".", "missing/Dockerfile"]
+    d = Discovery()
+    for _ in range(2):  # the second round comes from the cache
+        for rel in cases:
+            found = discover(rel)
+            assert d.config_for(rel).path == (str(found) if found else None), rel
+    assert d.config_for("Dockerfile.link").preset == "all"
+    assert d.config_for("to-x/Dockerfile").preset == "all"
+    assert d.config_for("sub/Dockerfile").preset == "strict"
+
+
 # --- the command line ---------------------------------------------------------------------------
 
 

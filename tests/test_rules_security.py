@@ -287,3 +287,46 @@ def test_install_message_names_the_copy_and_the_manifest():
     (f,) = findings_for("FROM golang:1.22\nADD ./ /src\nRUN cd /src && go mod download\n", "AN5006")
     assert "ADD on line 2" in f.message and "go.mod and go.sum" in f.message
     assert (f.line, f.column, f.end_column) == (3, 16, 31)
+
+
+_SECRET_PIECES = [
+    "AKIAIOSFODNN7EXAMPLE", "ASIA0123456789ABCDEF", "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789", "gho_", "github_pat_11ABCDEFG0123456789_abcdef",
+    "glpat-abcdefghij0123456789", "xoxb-0123456789-abc", "sk_live_abcdefghijklmnopqrstu", "rk_live_", "AIzaSyA-0123456789abcdefghijklmnopqrstu",
+    "npm_abcdefghijklmnopqrstuvwxyz0123456789", "pypi-AgEIcHlwaS5vcmc" + "a" * 40, "eyJhbGciOiJI.eyJzdWIiOiIx.SflKxwRJSMeKKF2QT4",
+    "-----BEGIN RSA PRIVATE KEY-----", "https://u:pw@h/", "ftp://x:${P}@h", "PASSWORD=hunter2", "pwd: 'abc'", "Api-Key=\"k1\"",
+    "ACCESS_KEY=x", "token=<none>", "secret:xxx", " ", "=", "\n", "$", "é", "a", "Z", "_", "-", ":", "/", "@",
+]
+
+
+def _secret_values_slowly(text, assignments):
+    """The same scan without the shortcuts: every pattern over the whole text."""
+    from analyzer.checks import security as s
+
+    for pattern, what in s._TOKEN_PATTERNS:
+        for m in pattern.finditer(text):
+            yield m.start(), m.end(), what
+    for m in s._URL_CREDENTIALS.finditer(text):
+        if not s._PLACEHOLDER.match(m.group(2)):
+            yield m.start(2), m.end(2), "a password inside a URL"
+    if assignments:
+        for m in s._PASSWORD_ASSIGN.finditer(text):
+            idx = next(i for i in (1, 2, 3) if m.group(i) is not None)
+            value = m.group(idx)
+            if value and not s._PLACEHOLDER.match(value) and not value.startswith(("/", "${")):
+                yield m.start(idx), m.end(idx), "a literal password or token"
+
+
+def test_secret_value_shortcuts_find_what_the_full_scan_finds():
+    from hypothesis import given, settings, strategies as st
+
+    from analyzer.checks.security import secret_values
+
+    pieces = st.sampled_from(_SECRET_PIECES) | st.text(min_size=0, max_size=6)
+
+    @settings(max_examples=1500, deadline=None, database=None)
+    @given(st.lists(pieces, max_size=8).map("".join), st.booleans())
+    def same(text, assignments):
+        assert list(secret_values(text, assignments)) == list(_secret_values_slowly(text, assignments))
+
+    same()
+    assert list(secret_values("x AKIAIOSFODNN7EXAMPLE y", False)) == [(2, 22, "an AWS access key id")]

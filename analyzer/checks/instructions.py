@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 
 from ..lazyre import lazy
-from ..model import AnalyzerError, Position
+from ..expand import expand
+from ..model import AnalyzerError, Position, Script
+from ..scripts import _json_positions, command_offset
+from ..shell import basename
 from . import Hit, check, word_span
 
 KNOWN_INSTRUCTIONS = {
@@ -129,9 +132,6 @@ def arg_spans(ins) -> list:
     flags. JSON form: each string of the array. An argument that cannot be found gets
     the keyword's position.
     """
-    from ..model import Script
-    from ..scripts import _json_positions, command_offset
-
     if ins.json:
         return list(_json_positions(ins))
     script = Script(ins.logical, ins.segments)
@@ -149,8 +149,6 @@ def arg_spans(ins) -> list:
 
 def flag_span(ins, name: str):
     """Position of the first ``--name`` flag as written (else the keyword's)."""
-    from ..model import Script
-
     m = re.compile(r"--" + re.escape(name) + r"(?![A-Za-z0-9-])\S*", re.IGNORECASE).search(ins.logical)
     if m is None:
         return ins.position
@@ -161,8 +159,6 @@ def value_of(ctx, ins, word: str):
     """``word`` after BuildKit's variable expansion and quote removal, or None when its
     value cannot be known (a variable without a value, an expansion error, or a
     variable in an ONBUILD trigger, whose values come from the child build)."""
-    from ..expand import expand
-
     if is_trigger(ctx, ins):
         if "$" in word:
             return None
@@ -531,8 +527,6 @@ _POINTLESS = frozenset({"free", "kill", "mount", "ps", "service", "shutdown", "s
 
 
 def command_name(cmd) -> str:
-    from ..shell import basename
-
     return basename(cmd.name) if not cmd.dynamic else cmd.extras.get("static_basename", "")
 
 

@@ -13,14 +13,14 @@ from typing import Iterator, Optional
 
 from ..lazyre import lazy
 from ..model import AnalyzerError, Instruction, Position, Script, ShellCommand
+from ..scripts import body_script
+from ..shell import basename
 from . import Hit, check, command_span, word_span
 
 # --- shared helpers -----------------------------------------------------------------------
 
 
 def _name(cmd: ShellCommand) -> str:
-    from ..shell import basename
-
     return basename(cmd.name) if not cmd.dynamic else cmd.extras.get("static_basename", "")
 
 
@@ -33,8 +33,6 @@ def _arg_pos(cmd: ShellCommand, index: int) -> Position:
 def _scripts(run) -> Iterator[Script]:
     """Every shell text of a RUN with its positions: the command line (or the heredoc
     script) and the heredoc bodies fed to a shell."""
-    from ..scripts import body_script
-
     if run.script is not None:
         yield run.script
     for doc, _placeholder in run.heredocs:
@@ -259,15 +257,22 @@ _PASSWORD_ASSIGN = lazy(
 _PLACEHOLDER = lazy(r"^(?:<.*|\*+|x+|\.\.\.|null|none|true|false|\{\{.*\}\}|%.*%)$", re.I)
 
 
+# every token pattern starts with one of these: text without any needs none of them tried
+_TOKEN_HINT = lazy(r"A(?:KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA)|gh[pousr]_|github_pat_|glpat-|xox[abposr]-|k_live_|AIza|npm_|pypi-AgE|eyJ|-----BEGIN ")
+_PASSWORD_HINT = lazy(r"pass|pwd|secret|token|api|access", re.I)
+
+
 def secret_values(text: str, assignments: bool) -> Iterator[tuple[int, int, str]]:
     """(start, end, what) for every secret-looking part of ``text``."""
-    for pattern, what in _TOKEN_PATTERNS:
-        for m in pattern.finditer(text):
-            yield m.start(), m.end(), what
-    for m in _URL_CREDENTIALS.finditer(text):
-        if not _PLACEHOLDER.match(m.group(2)):
-            yield m.start(2), m.end(2), "a password inside a URL"
-    if assignments:
+    if _TOKEN_HINT.search(text):
+        for pattern, what in _TOKEN_PATTERNS:
+            for m in pattern.finditer(text):
+                yield m.start(), m.end(), what
+    if "://" in text:
+        for m in _URL_CREDENTIALS.finditer(text):
+            if not _PLACEHOLDER.match(m.group(2)):
+                yield m.start(2), m.end(2), "a password inside a URL"
+    if assignments and _PASSWORD_HINT.search(text):
         for m in _PASSWORD_ASSIGN.finditer(text):
             idx = next(i for i in (1, 2, 3) if m.group(i) is not None)
             value = m.group(idx)

@@ -6,7 +6,7 @@ import re
 
 from ..model import AnalyzerError
 from . import Hit, check, word_span
-from .instructions import flag_span
+from .instructions import command_name, flag_span
 
 
 @check("AN3024")
@@ -390,8 +390,6 @@ def _is_tar(name: str) -> bool:
 
 
 def _extracts(cmd) -> bool:
-    from .instructions import command_name
-
     name = command_name(cmd)
     args = list(cmd.argv[1:])
     if name == "tar":

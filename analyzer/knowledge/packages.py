@@ -836,10 +836,15 @@ def commands_of_package(manager: str, package: str) -> Optional[tuple[str, ...]]
     index = _index(manager)
     if index is None:
         return None
+    key = (id(index), getattr(index, "release", None), package)  # the Debian index answers per release
+    known = _CLOSURES.get(key)
+    if known is not None and known[0] is index:
+        return known[1]
     own = index.own_commands(package)
     if own is None:
         return None
     out = list(own)
+    placed = set(out)
     seen = {package}
     queue = list(index.depends(package))
     while queue:
@@ -849,9 +854,22 @@ def commands_of_package(manager: str, package: str) -> Optional[tuple[str, ...]]
         seen.add(dep)
         dep_cmds = index.own_commands(dep)
         if dep_cmds:
-            out.extend(p for p in dep_cmds if p not in out)
+            for p in dep_cmds:
+                if p not in placed:
+                    placed.add(p)
+                    out.append(p)
         queue.extend(index.depends(dep))
-    return tuple(out)
+    result = tuple(out)
+    if len(_CLOSURES) >= _MAX_CLOSURES:
+        _CLOSURES.clear()
+    _CLOSURES[key] = (index, result)
+    return result
+
+
+# (id(index), release, package) -> (index, programs): a batch installs the same packages
+# again and again, and an index never changes once built (set_index installs a new object)
+_CLOSURES: dict = {}
+_MAX_CLOSURES = 20_000
 
 
 def packages_providing(command: str, family: Optional[str]) -> list[str]:

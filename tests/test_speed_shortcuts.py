@@ -1,0 +1,136 @@
+"""Shortcuts taken for speed give exactly what the long way gives."""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+from pathlib import Path
+
+import pytest
+
+from analyzer import parse
+from analyzer.lineage import analysis
+from analyzer.lineage.session import builtin_resolver
+
+ROOT = Path(__file__).resolve().parent.parent
+
+HANDMADE = [
+    "FROM python:3.12-slim\nENV PATH=$PATH:/opt/tools/bin\nRUN pip install flask && flask --version\n",
+    "FROM python:3.12-slim\nWORKDIR $HOME\nRUN ls\n",
+    "FROM eclipse-temurin:21-jre\nCOPY tool $JAVA_HOME/bin/\nRUN tool --help && java -version\n",
+    "FROM debian:12\nENV A=1\nRUN apt-get update && apt-get install -y curl && curl -V\n",
+    "FROM debian:12 AS base\nRUN apt-get update && apt-get install -y git\nFROM base\nENV PATH=/usr/local/go/bin:$PATH\nRUN git --version && go version\n",
+    "FROM debian:12 AS base\nRUN apt-get update && apt-get install -y git\nFROM base\nRUN git --version && wget -q x\n",
+    "FROM node:20-alpine\nUSER node\nRUN npm ci && node app.js\n",
+    "FROM node:20-alpine\nARG U=node\nUSER $U\nRUN npm ci\n",
+    "FROM golang:1.22\nENV GOPATH=/go2\nRUN go build ./... && $GOPATH/bin/app\n",
+    "FROM alpine:3.19\nRUN apk add --no-cache bash\nSHELL [\"/bin/bash\", \"-c\"]\nRUN echo $PATH && bash -c true\n",
+    "FROM ubuntu:22.04\nCOPY <<EOF /etc/x\n$HOME\nEOF\nRUN cat /etc/x\n",
+]
+
+
+def _corpus(count: int) -> list[str]:
+    spec = importlib.util.spec_from_file_location("bench_lint", ROOT / "tools" / "bench_lint.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    rng = random.Random(7)
+    return [bench.TEMPLATES[i % len(bench.TEMPLATES)](rng) for i in range(count)]
+
+
+def _lineage(text: str):
+    df = parse(text)
+    result = analysis.analyze(df, resolver=builtin_resolver(), offline=True)
+    checks = [(c.instruction.index, c.command, c.availability, c.user, c.family, c.package_manager) for c in result.checks]
+    return checks, dict(result.stage_states), dict(result.start_states)
+
+
+def test_lineage_without_the_second_expansion_is_the_same(monkeypatch):
+    texts = HANDMADE + _corpus(150)
+    taken = 0
+    for text in texts:
+        monkeypatch.setattr(analysis, "_SHORTCUT", False)
+        slow = _lineage(text)
+        monkeypatch.setattr(analysis, "_SHORTCUT", True)
+        fast = _lineage(text)
+        assert fast == slow, text
+        taken += not analysis._expands_anything(parse(text))
+    assert taken >= 40  # the shortcut is taken often, not only in theory
+
+
+def test_lineage_shortcut_is_taken_only_without_dollars(monkeypatch):
+    import analyzer.expand as expand
+
+    calls = []
+    real = expand.resolve
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("image_env") is not None)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(expand, "resolve", counting)
+    analysis.analyze(parse("FROM debian:12\nENV A=1\nRUN curl x\n"), resolver=builtin_resolver(), offline=True)
+    assert calls == [False]
+    calls.clear()
+    analysis.analyze(parse("FROM debian:12\nENV A=$B\nRUN curl x\n"), resolver=builtin_resolver(), offline=True)
+    assert calls == [False, True]
+    calls.clear()
+    analysis.analyze(parse("FROM debian:12\nRUN echo $A\n"), resolver=builtin_resolver(), offline=True)
+    assert calls == [False]  # the shell expands RUN's variables, from the walk's state
+
+
+def test_package_closure_memo_matches_a_fresh_walk(monkeypatch):
+    from analyzer.knowledge import packages
+
+    names = ["curl", "git", "build-essential", "python3-pip", "openssh-client", "nodejs", "gcc", "make", "no-such-package-xyz"]
+    first = {n: packages.commands_of_package("apt", n) for n in names}
+    monkeypatch.setattr(packages, "_CLOSURES", {})
+    again = {n: packages.commands_of_package("apt", n) for n in names}
+    assert first == again
+    assert first["build-essential"] and len(set(first["build-essential"])) == len(first["build-essential"])  # no repeats
+
+    class Tiny:
+        def own_commands(self, package):
+            return {"a": ("/usr/bin/a",), "b": ("/usr/bin/b", "/usr/bin/a")}.get(package)
+
+        def depends(self, package):
+            return ("b",) if package == "a" else ()
+
+        def providers(self, command):
+            return []
+
+    packages.set_index("apt", Tiny())
+    try:
+        assert packages.commands_of_package("apt", "a") == ("/usr/bin/a", "/usr/bin/b")
+        assert packages.commands_of_package("apt", "curl") is None  # not the other index's answer
+    finally:
+        packages.set_index("apt", None)
+    assert packages.commands_of_package("apt", "curl") == first["curl"]
+
+
+def test_provide_memo_gives_equal_effects():
+    from analyzer import effects
+
+    paths = ["/usr/bin/a", "/bin/b", "/usr/sbin/c"]
+    one = effects._provide(paths, "apt-get install a", "a", merged=True, own=["/usr/bin/a"])
+    two = effects._provide(iter(paths), "apt-get install a", "a", merged=True, own=("/usr/bin/a",))
+    assert one == two and one is not two
+    assert [type(e).__name__ for e in one] == ["Effect", "Effect", "_Pulled", "_Pulled", "_Pulled", "_Pulled"]
+    assert [e.path for e in one] == ["/usr/bin/a", "/bin/a", "/usr/bin/b", "/bin/b", "/usr/sbin/c", "/sbin/c"]
+    assert effects._provide(paths, "apt-get install a", "a", merged=False) != one
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_pool_chunks_keep_the_input_order(tmp_path, jobs, monkeypatch):
+    from analyzer.batch import RunSettings, lint_inputs
+
+    files = []
+    for i in range(70):
+        p = tmp_path / f"d{i:02d}" / "Dockerfile"
+        p.parent.mkdir()
+        p.write_text(f"FROM debian:12\nEXPOSE {i + 1}\n" + ("RUN cd /x\n" if i % 3 == 0 else ""))
+        files.append(str(p))
+    monkeypatch.setenv("ANALYZE_JOBS", jobs)
+    batch = lint_inputs(files, RunSettings(offline=True, lineage=False))
+    assert batch.jobs == int(jobs)
+    assert [r.path for r in batch.results] == files
+    assert [any(f.rule == "AN3003" for f in r.findings) for r in batch.results] == [i % 3 == 0 for i in range(70)]
