@@ -47,6 +47,7 @@ class RunSettings:
     platform: str = "linux/amd64"
     jobs: Optional[int] = None  # None: ANALYZE_JOBS, else the CPUs available
     verbose: bool = False
+    piece: Optional[str] = None  # "json": each file's part of the report is rendered where it is analysed
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,8 @@ class Outcome:
     error: Optional[str] = None  # "PATH: message" for a file that could not be read
     notes: tuple[str, ...] = ()
     fatal: Optional[str] = None  # an error that stops the run (a bad discovered config)
+    piece: Optional[str] = None  # the file's part of the report (RunSettings.piece); then
+    failing: Optional[bool] = None  # ``result`` carries no findings and this says whether one fails
 
 
 @dataclass
@@ -69,6 +72,7 @@ class Batch:
     failing: bool = False  # a finding at or above its file's failure threshold
     notes: list = field(default_factory=list)  # lineage notes, each once
     resolvers: dict = field(default_factory=dict)  # lineage resolvers of this process
+    pieces: list = field(default_factory=list)  # the files' rendered parts (RunSettings.piece)
     jobs: int = 1
 
 
@@ -101,6 +105,24 @@ class FileAnalyzer:
         return cfg, options, s.failure_threshold or cfg.failure_threshold or "info"
 
     def __call__(self, item: str) -> Outcome:
+        outcome = self._outcome(item)
+        if self.settings.piece == "json" and outcome.fatal is None:
+            from .report import FileResult
+            from .report.json_format import render_entry
+            from .rules import at_or_above
+
+            result = outcome.result
+            return Outcome(
+                FileResult(result.path, (), error=result.error),
+                outcome.threshold,
+                error=outcome.error,
+                notes=outcome.notes,
+                piece=render_entry(result),
+                failing=bool(at_or_above(result.findings, outcome.threshold)),
+            )
+        return outcome
+
+    def _outcome(self, item: str) -> Outcome:
         from .files import read_input
         from .model import ParseError
         from .report import FileResult
@@ -256,8 +278,12 @@ def lint_inputs(inputs: list[str], settings: RunSettings, *, err=None) -> Batch:
                 err.flush()
                 batch.had_error = True
             batch.results.append(outcome.result)
+            if outcome.piece is not None:
+                batch.pieces.append(outcome.piece)
             batch.notes.extend(n for n in outcome.notes if n not in batch.notes)
-            if not batch.failing and at_or_above(outcome.result.findings, outcome.threshold):
+            if outcome.failing is not None:
+                batch.failing = batch.failing or outcome.failing
+            elif not batch.failing and at_or_above(outcome.result.findings, outcome.threshold):
                 batch.failing = True
     finally:
         close = getattr(outcomes, "close", None)
@@ -344,12 +370,18 @@ def run_fast(opts: dict) -> int:
         offline=bool(opts.get("offline")),
         layers=bool(opts.get("layers")),
         lineage=not opts.get("no_lineage"),
+        piece="json" if fmt == "json" else None,
     )
     batch = lint_inputs(inputs, settings)
     for note in batch.notes:
         sys.stderr.write(f"analyze: note: {note}\n")
     color = output is None and fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    text = render(batch.results, fmt, color=color, version=__version__)
+    if settings.piece == "json" and len(batch.pieces) == len(batch.results):
+        from .report.json_format import assemble
+
+        text = assemble(batch.pieces, __version__)
+    else:
+        text = render(batch.results, fmt, color=color, version=__version__)
     if output is not None:
         try:
             Path(output).write_text(text, encoding="utf-8")

@@ -100,14 +100,20 @@ class Script:
 
     def locate(self, offset: int) -> tuple[int, int]:
         """Dockerfile ``(line, column)`` of the character at ``offset`` in ``text``."""
-        if not self.segments:
+        segments = self.segments
+        if not segments:
             return (1, 1)
         offset = max(0, min(offset, len(self.text)))
-        starts = [s[0] for s in self.segments]
-        i = bisect.bisect_right(starts, offset) - 1
-        if i < 0:
+        if len(segments) == 1:
             i = 0
-        start, line, col = self.segments[i]
+        else:
+            starts = self.__dict__.get("_starts")
+            if starts is None:  # worked out once: a script is located many times
+                starts = self.__dict__["_starts"] = [s[0] for s in segments]
+            i = bisect.bisect_right(starts, offset) - 1
+            if i < 0:
+                i = 0
+        start, line, col = segments[i]
         return (line, col + (offset - start))
 
     def span(self, start: int, end: int) -> Position:

@@ -195,9 +195,11 @@ def parse(text: str, path: str = "Dockerfile") -> Dockerfile:
     instructions = [_instruction(cmd, lines, escape, index, []) for index, cmd in enumerate(commands)]
     comments = _scan_comments(lines, instructions)
     comments_by_line = {c.line: c for c in comments}
-    instructions = [
-        evolve(ins, comments=_attached_comments(ins.start_line, comments_by_line)) for ins in instructions
-    ]
+    if comments_by_line:
+        instructions = [
+            evolve(ins, comments=attached) if (attached := _attached_comments(ins.start_line, comments_by_line)) != ins.comments else ins
+            for ins in instructions
+        ]
     stages, global_args = _stages(instructions)
     by_index = {}
     for stage in stages:

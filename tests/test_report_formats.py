@@ -431,3 +431,62 @@ def test_cli_sarif_output_file_outside_git(tmp_path):
     validate_sarif(log)
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in log["runs"][0]["results"]}
     assert uris == {"my%20app/Dockerfile"}
+
+
+# --- the JSON report put together from per-file pieces -------------------------------------
+
+
+def test_json_pieces_assemble_to_the_golden_report(frozen, monkeypatch):
+    from analyzer.report.json_format import assemble, render_entry
+
+    results, _ = frozen
+    whole = render(results, "json", version=VERSION)
+    assert assemble([render_entry(r) for r in results], VERSION) == whole
+    assert assemble([], VERSION) == render([], "json", version=VERSION)
+    assert json.loads(assemble([], "v\ud800")) == {"version": "v\ufffd", "files": []}
+
+
+def test_json_pieces_assemble_to_the_same_text_whatever_the_content():
+    from fuzz_strategies import report_results
+
+    from analyzer.report.json_format import assemble, render_entry
+
+    @settings(max_examples=300, deadline=None, database=None)
+    @given(report_results(), st.text(max_size=8))
+    def same(case, version):
+        results, _root = case
+        extra = [FileResult(r.path, r.findings, r.error, extra={"lineage": {"chain": [r.path, {"x": [1, None, True]}]}}) for r in results]
+        for batch in (results, extra, results[:1]):
+            assert assemble([render_entry(r) for r in batch], version) == render(list(batch), "json", version=version)
+
+    same()
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_cli_json_from_worker_pieces_equals_the_whole_rendering(tmp_path, jobs):
+    """The plain command renders each file's JSON where it is analysed; the full command
+    line (typer) renders the whole report at the end: the same bytes, the same exit code."""
+    for i in range(70):
+        d = tmp_path / f"p{i:02d}"
+        d.mkdir()
+        body = ["FROM debian:12", f"ENV API_TOKEN=ghp_{'a' * 36}" if i % 7 == 0 else "ENV A=1", "RUN apt-get install curl" if i % 2 else "RUN ls"]
+        (d / "Dockerfile").write_text("\n".join(body) + "\n")
+    (tmp_path / "p03" / "Dockerfile").write_bytes(b"\x00\x01binary")
+    (tmp_path / "p04" / "Dockerfile").write_text("FROM\n")
+    (tmp_path / "p05" / "Dockerfile").write_bytes("FROM debian:12\nLABEL x=\udcff\n".encode("utf-8", "surrogateescape"))
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "GITHUB_ACTIONS", "ANALYZE_NO_FAST_PATH")}
+    env.update(ANALYZE_JOBS=jobs, ANALYZE_CACHE_DIR=str(tmp_path / "cache"))
+    cmd = [sys.executable, "-m", "analyzer", "--format", "json", "--offline", str(tmp_path)]
+    fast = subprocess.run(cmd, capture_output=True, env=env, timeout=300)
+    whole = subprocess.run(cmd, capture_output=True, env={**env, "ANALYZE_NO_FAST_PATH": "1"}, timeout=300)
+    assert fast.returncode == whole.returncode == 2  # the binary file
+    assert fast.stdout == whole.stdout
+    report = json.loads(fast.stdout)
+    assert len(report["files"]) == 70
+    assert any(f["rule"] == "AN5002" for entry in report["files"] for f in entry["findings"])
+    assert "ghp_aaaa" not in fast.stdout.decode("utf-8")
+    (tmp_path / "p03" / "Dockerfile").write_text("FROM debian:12\n")
+    (tmp_path / "p05" / "Dockerfile").write_text("FROM debian:12\n")
+    fast = subprocess.run([*cmd, "--failure-threshold", "warning"], capture_output=True, env=env, timeout=300)
+    whole = subprocess.run([*cmd, "--failure-threshold", "warning"], capture_output=True, env={**env, "ANALYZE_NO_FAST_PATH": "1"}, timeout=300)
+    assert fast.returncode == whole.returncode == 1 and fast.stdout == whole.stdout

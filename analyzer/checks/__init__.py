@@ -56,6 +56,7 @@ class Context:
         self.shell_pragma = shell_pragma
         self.current_rule = ""
         self.lineage = None  # analyzer.lineage.analysis.LineageResult, when lineage was resolved
+        self._by_keywords: dict = {}  # (keywords, triggers) -> instructions: many checks ask alike
 
     # -- options ------------------------------------------------------------------
     def option(self, name: str, default=None):
@@ -64,11 +65,14 @@ class Context:
     # -- instructions ---------------------------------------------------------------
     def instructions(self, *keywords: str, triggers: bool = True) -> Iterator[Instruction]:
         """Every instruction (ONBUILD triggers as the instruction they carry)."""
-        wanted = {k.upper() for k in keywords}
-        for ins in self.df.instructions:
-            eff = ins.effective if triggers else ins
-            if not wanted or eff.keyword in wanted:
-                yield eff
+        key = (keywords, triggers)
+        found = self._by_keywords.get(key)
+        if found is None:
+            wanted = {k.upper() for k in keywords}
+            found = self._by_keywords[key] = [
+                eff for ins in self.df.instructions for eff in ((ins.effective if triggers else ins),) if not wanted or eff.keyword in wanted
+            ]
+        return iter(found)
 
     def stage_instructions(self, stage: Stage, *keywords: str) -> Iterator[Instruction]:
         wanted = {k.upper() for k in keywords}

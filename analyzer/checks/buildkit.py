@@ -53,9 +53,21 @@ def var_span(ins: Instruction, name: str) -> Position:
 
 def suggest(name: str, options, case_sensitive: bool = True) -> Optional[str]:
     """The option closest to ``name`` (Levenshtein distance under 3), as BuildKit suggests."""
+    key = (name, tuple(sorted(set(options))), case_sensitive)
+    if key not in _SUGGESTED:
+        if len(_SUGGESTED) >= 4096:
+            _SUGGESTED.clear()
+        _SUGGESTED[key] = _suggest(name, key[1], case_sensitive)
+    return _SUGGESTED[key]
+
+
+_SUGGESTED: dict = {}  # the same misspelling against the same names, file after file
+
+
+def _suggest(name: str, options: tuple, case_sensitive: bool) -> Optional[str]:
     want = name if case_sensitive else name.lower()
     best, best_dist = None, 3
-    for opt in sorted(set(options)):
+    for opt in options:
         cand = opt if case_sensitive else opt.lower()
         if cand == want:
             return opt if opt != name else None
