@@ -167,6 +167,14 @@ def parse(text: str, path: str = "Dockerfile") -> Dockerfile:
     if nul >= 0:  # the Go bridge would silently drop everything after it
         line = text.count("\n", 0, nul) + 1
         raise ParseError("NUL character in the file (binary data, not a Dockerfile)", line, nul - text.rfind("\n", 0, nul))
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate: the Go bridge would crash on it
+            line = text.count("\n", 0, exc.start) + 1
+            raise ParseError(
+                f"character U+{ord(text[exc.start]):04X} is not text (a lone surrogate)", line, exc.start - text.rfind("\n", 0, exc.start)
+            ) from None
     lines = split_lines(text)
     for number, raw in enumerate(text.split("\n"), start=1):
         if len(raw) * 4 <= MAX_LINE_BYTES:

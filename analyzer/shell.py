@@ -7,7 +7,10 @@ hidden behind wrappers (``sudo``, ``env``, ``xargs``...), inside command substit
 inside ``sh -c '...'`` strings and inside heredoc bodies fed to a shell.
 
 Parsing uses tree-sitter-bash, which is error tolerant: whatever can be read from
-broken input is reported and nothing ever raises.
+broken input is reported and nothing ever raises. Plain scripts (simple commands of
+unquoted words joined by ``&&``, ``||``, ``|``, ``;`` and newlines: most RUN lines) are
+read directly, with the same results (``ANALYZE_SHELL_FAST=0`` sends everything to the
+parser).
 
 ``ShellCommand.extras`` keys set here:
 
@@ -57,6 +60,13 @@ MAX_WRAPPERS = 24
 
 # When True, internal errors propagate instead of being swallowed (used by the tests).
 _STRICT = False
+
+# Scripts in a plain subset of the shell language (see _plain_script) skip tree-sitter:
+# the commands, positions and work counters come out as the parser-based walk makes them.
+# ANALYZE_SHELL_FAST=0 turns this off.
+FAST_PATH = os.environ.get("ANALYZE_SHELL_FAST", "1").strip() != "0"
+# parse_script calls that took each path (a diagnostic; not synchronised across threads)
+FAST_STATS = {"fast": 0, "parsed": 0}
 
 _PARSER = None
 _PARSER_LOCK = threading.Lock()
@@ -816,6 +826,13 @@ class _Run:
         self.parsed += len(text)
         if self.parsed > MAX_PARSED_CHARS:
             raise _Stop()
+        if FAST_PATH and holder is None:
+            plan = _plain_script(text)
+            if plan is not None:
+                FAST_STATS["fast"] += 1
+                self.plain_walk(text, src, shell, depth, wrappers, inherited_funcs, options, plan)
+                return
+        FAST_STATS["parsed"] += 1
         data = text.encode("utf-8", "surrogatepass")
         tree = _parse(data)
         if tree is None:
@@ -824,6 +841,47 @@ class _Run:
         ctx = _Ctx(self, text, src, _byte_to_char(text, data), shell, depth, wrappers, [], options, holder)
         ctx.funcs = [(name, -1) for name, _ in inherited_funcs] + self._functions(ctx, root)
         self.walk(ctx, root, None, False, 0)
+
+    def plain_walk(self, text, src, shell, depth, wrappers, inherited_funcs, options, plan) -> None:
+        """Report the commands of a script :func:`_plain_script` accepted.
+
+        Mirrors :meth:`parse_script` + :meth:`walk` over the tree tree-sitter builds for
+        such a script, including when the work counter (one tick per node visited) and
+        the pipeline counter move relative to each reported command.
+        """
+        items, size = plan
+        c = _Ctx(self, text, src, None, shell, depth, wrappers,
+                 [(name, -1) for name, _ in inherited_funcs], options)
+        pending = size + 1  # _functions visits every node; then walk() enters the program
+        for stmt in items:
+            if stmt is None:  # a `;` child of the program
+                pending += 1
+                continue
+            pending += len(stmt) - 1  # the (nested, binary) list nodes
+            for pipe in stmt:
+                pid = None
+                if len(pipe) > 1:
+                    self.nodes += pending + 1
+                    pending = 0
+                    if self.nodes > MAX_NODES:
+                        raise _Stop()
+                    pid = self.new_pipeline()
+                for index, spans in enumerate(pipe):
+                    k = len(spans)
+                    # command + command_name + its word + the arguments, read by word()
+                    self.nodes += pending + 2 + k
+                    if self.nodes > MAX_NODES:
+                        raise _Stop()
+                    words = []
+                    for s, e in spans:
+                        value = text[s:e]
+                        words.append(_Word(value, value, True, src.span(s, e), src, range(s, e + 1), s, None))
+                    self.emit(c, words, wrappers, None if pid is None else (pid, index), False, "shell",
+                              None, (), False)
+                    pending = 1 + k  # walk() of command_name, its word and the arguments
+        self.nodes += pending
+        if self.nodes > MAX_NODES:
+            raise _Stop()
 
     def _functions(self, c: _Ctx, root) -> list:
         found = []
@@ -1282,6 +1340,143 @@ class _Run:
             stdin_state["used"] = True
             self.parse_script(word.value, word.inner_src(), shell, c.depth + 1,
                               tuple(wrappers) + (label + "<",), (), options)
+
+
+# ---------------------------------------------------------------------------
+# scripts read without tree-sitter
+#
+# The accepted subset: simple commands made of plain words, joined by `&&`, `||` and
+# `|` and separated by `;` or newlines, with backslash-newline continuations between
+# words. A plain word holds only the characters of _PLAIN_TOKEN's last group (no
+# quotes, `$`, backslashes, redirections, globs other than `*`, braces, brackets,
+# parentheses, `#`, `!`, `?`); an argument does not start with `=` (tree-sitter reads
+# `== x` / `=~ x` arguments as operators). A command name is made of letters, digits and
+# `_ . / + -` only and does not start with `+` or `-` (at the start of a statement
+# tree-sitter reads `name=`, `name:`, `name%`, `name@`... as the start of an assignment,
+# and a lone `-` as a special variable); it is not a reserved word, a declaration
+# builtin or a test command. Anything else goes to tree-sitter.
+#
+# For these scripts tree-sitter builds program -> (list ->)* (pipeline ->)? command ->
+# command_name -> word, one word / number leaf per argument, a `;` leaf per separator
+# and an anonymous leaf per `&&` / `||` / `|`; lists nest to the left (`a && b || c` is
+# ((a && b) || c)) and `|` binds tighter than `&&` / `||`. A script with a pipeline
+# of three commands or more followed by any `&&` / `||` goes to tree-sitter (which does
+# not read it that way; see _plain_script).
+
+_PLAIN_TOKEN = lazy(r"([ \t]+)|((?:\\\n)+)|(\n)|(&&|\|\||[;|])|([A-Za-z0-9_./:=@%+,~*-]+)")
+_PLAIN_NAME = lazy(r"[A-Za-z0-9_./][A-Za-z0-9_./+-]*")
+_PLAIN_WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:=@%+,~*-")
+_PLAIN_RESERVED = frozenset(
+    {"if", "then", "else", "elif", "fi", "for", "select", "while", "until", "do", "done", "case", "in",
+     "esac", "function", "declare", "typeset", "export", "readonly", "local", "unset", "unsetenv"}
+)
+# `&&` / `||` operators in one statement: each nests the list one level deeper, and the
+# walk stops following nesting at MAX_NODE_NESTING
+MAX_PLAIN_OPERATORS = 100
+MAX_PLAIN_CHARS = 100_000  # longer scripts go to tree-sitter
+
+
+def _plain_script(text: str):
+    """``(items, size)`` for a script in the plain subset, None for any other.
+
+    ``items`` is the program's children in order: a statement is a list of pipelines
+    (joined by `&&` / `||`), a pipeline a list of commands, a command a list of
+    ``(start, end)`` word spans (name first); None stands for a `;`. ``size`` is the
+    number of nodes of tree-sitter's tree for the script.
+    """
+    n = len(text)
+    if n > MAX_PLAIN_CHARS:
+        return None
+    items: list = []
+    stmt = None  # pipelines of the current statement
+    pipe = None  # commands of the current pipeline
+    cmd = None  # word spans of the current command
+    # 0: a statement may start; 1: a command must follow (after an operator); 2: in a command
+    state = 0
+    long_pipe = False  # a pipeline of three commands or more was seen
+    pos = 0
+    match = _PLAIN_TOKEN.compiled.match
+    while pos < n:
+        m = match(text, pos)
+        if m is None:
+            return None
+        start = pos
+        pos = m.end()
+        kind = m.lastindex
+        if kind == 1:
+            continue
+        if kind == 5:
+            if state == 2:
+                if text[start] == "=":
+                    return None
+                cmd.append((start, pos))
+                continue
+            if not _PLAIN_NAME.fullmatch(text, start, pos) or text[start:pos] in _PLAIN_RESERVED:
+                return None
+            cmd = [(start, pos)]
+            if state == 0:
+                pipe = [cmd]
+                stmt = [pipe]
+                items.append(stmt)
+            else:
+                pipe.append(cmd)
+            state = 2
+            continue
+        if kind == 2:
+            # `x\<newline>y` is one word to the shell but two nodes to tree-sitter, and a
+            # continuation before a blank line or the end can make an error node
+            after = text[pos] if pos < n else "\n"
+            if start and text[start - 1] in _PLAIN_WORD_CHARS and after in _PLAIN_WORD_CHARS:
+                return None
+            rest = pos
+            while rest < n and text[rest] in " \t":
+                rest += 1
+            if rest == n or text[rest] == "\n":
+                return None
+            # first on a line after a newline: tree-sitter joins the two lines
+            back = start - 1
+            while back >= 0 and text[back] in " \t":
+                back -= 1
+            if back >= 0 and text[back] == "\n" and (back == 0 or text[back - 1] != "\\"):
+                return None
+            continue
+        if kind == 3:
+            if state == 2:
+                state = 0
+            continue
+        # an operator
+        if state != 2:
+            return None
+        op = text[start:pos]
+        if op == ";":
+            items.append(None)
+            state = 0
+        elif op == "|":
+            long_pipe = long_pipe or len(pipe) > 1
+            state = 1
+        else:
+            if long_pipe or len(stmt) > MAX_PLAIN_OPERATORS:
+                # after a pipeline of three commands or more, tree-sitter misreads a later
+                # `&&` / `||`: `a | b | c && d` as `a | ((b | c) && d)`, and `a | b | c` NL
+                # `d && e` as `a | ((b | c d) && e)`
+                return None
+            pipe = []
+            stmt.append(pipe)
+            state = 1
+    if state == 1 or not items:
+        return None
+    size = 1  # the program
+    for stmt in items:
+        if stmt is None:
+            size += 1
+            continue
+        size += 2 * (len(stmt) - 1)  # a list node and an operator leaf per `&&` / `||`
+        for pipe in stmt:
+            if len(pipe) > 1:
+                size += len(pipe)  # the pipeline node and a `|` leaf per join
+            for cmd in pipe:
+                size += 2 + len(cmd)  # command, command_name and the words
+    return items, size
 
 
 # ---------------------------------------------------------------------------

@@ -744,3 +744,13 @@ def test_onbuild_onbuild_does_not_recurse():
     outer = df.instructions[1]
     assert outer.trigger is not None and outer.trigger.keyword == "ONBUILD"
     assert outer.trigger.trigger is None
+
+
+@pytest.mark.parametrize("text,line,column", [("FROM a\nRUN x\udce9\n", 2, 6), ("\ud800FROM a\n", 1, 1), ("FROM a\n# \udfff\n", 2, 3)])
+def test_lone_surrogate_is_a_parse_error_not_a_crash(text, line, column):
+    """Text from ``parse(text)`` (not from a file, whose bytes are decoded strictly) may hold
+    a lone surrogate; the Go parser must never see it."""
+    with pytest.raises(ParseError) as info:
+        parse(text)
+    assert (info.value.line, info.value.column) == (line, column)
+    assert "surrogate" in info.value.message
