@@ -132,7 +132,7 @@ def test_reverse_lookups(release):
 
 def test_scanning_and_the_full_reverse_map_agree():
     loaded = di._load("trixie")
-    fresh = di._Release(loaded.header, dict(loaded.commands), loaded.text, 0.0)
+    fresh = di._Release(loaded.header, None, loaded.text, 0.0)
     names = ["jq", "ps", "gcc", "[", "xz", "ip", "make", "git", "wget", "curl", "bash", "sh", "nc.openbsd", "python3",
              "perl", "sed", "awk", "mawk", "tar", "gzip", "envsubst", "xmllint", "ping", "ssh", "scp", "7z", "kubectl"]
     scanned = {n: sorted(fresh.providers(n)) for n in names[: di._SCAN_LIMIT]}
@@ -372,3 +372,27 @@ def test_load_times_and_laziness():
         assert load < 1.0 and reverse < 1.0 and package_list < 1.0, (release, got["times"])
 
 
+
+
+@pytest.mark.parametrize("release", ["bookworm", "trixie"])
+def test_package_lookups_by_scanning_and_by_the_full_map_agree(release):
+    import random
+
+    loaded = di._load(release)
+    lines = loaded.text.splitlines()
+    table = dict(line.split("\t", 1) for line in lines)
+    assert len(table) == len(lines)  # one line per package: the first match is the only one
+    names = sorted(table)
+    rng = random.Random(3)
+    asked = [names[0], names[-1], *rng.sample(names, 300), "no-such-package", "", "curl\tx", "a\ncurl", "lib", "git-", "7zip"]
+    scanning = di._Release(loaded.header, None, loaded.text, 0.0)
+    mapped = di._Release(loaded.header, dict(table), loaded.text, 0.0)
+    for name in asked:
+        assert scanning.paths(name) == mapped.paths(name), name
+        assert scanning.has(name) == (name in table), name
+    assert scanning.commands is not None  # past the limit the map was built, with what was found kept
+    for name in rng.sample(names, 200) + ["no-such-package"]:
+        assert scanning.paths(name) == mapped.paths(name), name
+    few = di._Release(loaded.header, None, loaded.text, 0.0)
+    assert few.paths("curl") == mapped.paths("curl") and "/usr/bin/curl" in few.paths("curl")
+    assert few.commands is None  # a few lookups build nothing

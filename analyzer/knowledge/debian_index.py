@@ -83,6 +83,8 @@ _ORDER = ["buster", "bullseye", "bookworm", "trixie", "forky", "sid"]
 _PACKAGES_FILE = "debian-{}-packages.txt.gz"
 # after this many different reverse lookups, build the whole command -> packages map
 _SCAN_LIMIT = 24
+# after this many different package lookups, build the whole package -> commands map
+_FORWARD_SCAN_LIMIT = 48
 
 
 class IndexUnavailable(LookupError):
@@ -90,17 +92,51 @@ class IndexUnavailable(LookupError):
 
 
 class _Release:
-    __slots__ = ("header", "commands", "text", "_reverse", "_scanned", "seconds")
+    __slots__ = ("header", "commands", "text", "_reverse", "_scanned", "seconds", "_complete", "_found")
 
-    def __init__(self, header: dict, commands: dict, text: str, seconds: float):
+    def __init__(self, header: dict, commands: Optional[dict], text: str, seconds: float):
         self.header = header
+        # package -> raw paths (a tuple once looked up); None: not built yet, the first
+        # lookups find their line in the text (building the map costs 10 ms, a lookup
+        # by scanning 0.2 ms: a small file needs a handful)
         self.commands = commands
-        self.text = text  # the body, for reverse lookups by scanning
+        self.text = text  # the body, for lookups by scanning
         self._reverse: Optional[dict] = None
         self._scanned: dict = {}
+        self._found: dict = {}  # package -> paths or None, while ``commands`` is not built
         self.seconds = seconds
 
+    def _line(self, package: str) -> Optional[str]:
+        if not package or "\t" in package or "\n" in package:
+            return None
+        text = self.text
+        if text.startswith(package + "\t"):
+            start = 0
+        else:
+            start = text.find("\n" + package + "\t") + 1
+            if start == 0:
+                return None
+        end = text.find("\n", start)
+        return text[start + len(package) + 1 : end if end >= 0 else len(text)]
+
+    def _table(self) -> dict:
+        if self.commands is None:
+            self.commands = dict(line.split("\t", 1) for line in self.text.splitlines())
+        return self.commands
+
+    def has(self, package: str) -> bool:
+        return self.paths(package) is not None
+
     def paths(self, package: str) -> Optional[tuple[str, ...]]:
+        if self.commands is None:
+            if package in self._found:
+                return self._found[package]
+            if len(self._found) < _FORWARD_SCAN_LIMIT:
+                raw = self._line(package)
+                out = self._found[package] = tuple("/" + p for p in raw.split("\t")) if raw is not None else None
+                return out
+            table = self._table()
+            table.update((k, v) for k, v in self._found.items() if v is not None)
         value = self.commands.get(package)
         if value is None or isinstance(value, tuple):
             return value
@@ -182,9 +218,7 @@ def _load(release: str) -> _Release:
         text = _read(path)
         first, _, body = text.partition("\n")
         head = json.loads(first[1:]) if first.startswith("#") else {}
-        # package -> its raw paths; split into a tuple on first lookup
-        commands = dict(line.split("\t", 1) for line in body.splitlines())
-        rel = _Release(head, commands, body, time.perf_counter() - start)
+        rel = _Release(head, None, body, time.perf_counter() - start)
         _LOADED[release] = rel
         return rel
 
@@ -240,7 +274,7 @@ def package_exists(release: str, package: str) -> Optional[bool]:
     A package with commands is answered by the commands index; only the others read the
     package list (once, on first need)."""
     try:
-        if package in _load(release).commands:
+        if _load(release).has(package):
             return True
     except IndexUnavailable:
         pass
