@@ -490,3 +490,18 @@ def test_cli_json_from_worker_pieces_equals_the_whole_rendering(tmp_path, jobs):
     fast = subprocess.run([*cmd, "--failure-threshold", "warning"], capture_output=True, env=env, timeout=300)
     whole = subprocess.run([*cmd, "--failure-threshold", "warning"], capture_output=True, env={**env, "ANALYZE_NO_FAST_PATH": "1"}, timeout=300)
     assert fast.returncode == whole.returncode == 1 and fast.stdout == whole.stdout
+
+
+def test_json_writer_is_the_standard_librarys_indent_2_byte_for_byte():
+    from analyzer.report.jsonio import dumps
+
+    scalars = st.one_of(st.text(), st.integers(), st.booleans(), st.none(), st.floats(allow_nan=False))
+    values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4), max_leaves=20)
+
+    @settings(max_examples=1000, deadline=None, database=None)
+    @given(values)
+    def same(value):
+        expected = json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+        assert dumps(value) == re.sub("[\ud800-\udfff]", "\ufffd", expected)  # lone surrogates become U+FFFD
+
+    same()

@@ -28,6 +28,10 @@ def _dump(obj, level: int, out: list) -> None:
             out.append(json.dumps(obj, indent=2, ensure_ascii=False).replace("\n", "\n" + _INDENT * level))
             return
         inner = "\n" + _INDENT * (level + 1)
+        flat = _flat(obj)
+        if flat is not None:  # a finding: every value a string, a number, true/false/null
+            out.append("{" + inner + ("," + inner).join(flat) + "\n" + _INDENT * level + "}")
+            return
         sep = "{" + inner
         for key, value in obj.items():
             out.append(sep)
@@ -57,6 +61,26 @@ def _dump(obj, level: int, out: list) -> None:
         out.append(int.__repr__(obj))
     else:
         out.append(json.dumps(obj, indent=2, ensure_ascii=False).replace("\n", "\n" + _INDENT * level))
+
+
+_SCALARS = {True: "true", False: "false", None: "null"}
+
+
+def _flat(obj: dict):
+    """``"key": value`` texts when every value is a string or an int (or true, false, null),
+    else None."""
+    parts = []
+    for key, value in obj.items():
+        kind = type(value)
+        if kind is str:
+            parts.append(_string(key) + ": " + _string(value))
+        elif kind is int:
+            parts.append(_string(key) + ": " + int.__repr__(value))
+        elif value is None or kind is bool:
+            parts.append(_string(key) + ": " + _SCALARS[value])
+        else:
+            return None
+    return parts
 
 
 def dumps(obj) -> str:
