@@ -926,8 +926,11 @@ class _Run:
                     self.walk(c, ch, pl, infn, nd + 1)
             return
         if t == "pipeline":
-            pid = self.new_pipeline()
             parts = [ch for ch in node.children if ch.is_named and ch.type != "comment"]
+            if parts and parts[-1].type == "list":
+                self.misread_pipeline(c, parts, pl, infn, nd, tail, last_pl)
+                return
+            pid = self.new_pipeline()
             for index, ch in enumerate(parts):
                 slot = (pid, index)
                 last = index == len(parts) - 1
@@ -959,6 +962,18 @@ class _Run:
             return
         for ch in node.children:
             self.walk(c, ch, last_pl or pl, infn, nd + 1)
+
+    def misread_pipeline(self, c: _Ctx, parts: list, pl, infn: bool, nd: int, tail, last_pl) -> None:
+        """tree-sitter-bash reads ``a | b | c && d`` as ``a | ((b | c) && d)`` (a pipeline
+        whose last element is a list, which the language does not allow): walk it as the
+        shell runs it, ``(a | b | c) && d``."""
+        elements, rest = _pipeline_elements(parts, nd)
+        pid = self.new_pipeline()
+        for index, ch in enumerate(elements):
+            self.walk(c, ch, (pid, index), infn, nd + 1)
+        for k, ch in enumerate(rest):
+            last = k == len(rest) - 1
+            self.walk(c, ch, pl, infn, nd + 1, tail if last else (), last_pl if last else None)
 
     def walk_all(self, c, nodes, pl, infn, nd) -> None:
         for node in nodes:
@@ -1127,6 +1142,9 @@ class _Run:
                 own_redirects.append(ch)
             else:
                 others.append(ch)
+        later: list = []  # commands of the following lines, read as arguments of this one
+        if name_node is not None and arg_groups:
+            arg_groups, later = _split_at_newlines(c, name_node, arg_groups)
         info = _RedirectInfo()
         for r in own_redirects:
             self.redirect(c, r, info, arg_groups)
@@ -1158,6 +1176,10 @@ class _Run:
             self.walk_all(c, g, pl, infn, nd)
         for g in info.extra:
             self.walk_all(c, g, pl, infn, nd)
+        for groups in later:
+            self.emit(c, [self.word(c, g) for g in groups], c.wrappers, None, infn, "shell", None, (), False)
+            for g in groups:
+                self.walk_all(c, g, None, infn, nd)
         if stdin_state["used"] and info.stdin and info.stdin[0] == "heredoc":
             info.bodies = [b for b in info.bodies if not _same(b, info.stdin[1])]
         self.after_redirects(c, info, pl, pipe_pid, infn, nd)
@@ -1527,6 +1549,47 @@ def _bash_language():
 
 def _same(a, b) -> bool:
     return a.start_byte == b.start_byte and a.end_byte == b.end_byte and a.type == b.type
+
+
+def _split_at_newlines(c, name_node, arg_groups: list) -> tuple[list, list]:
+    """``(arguments, [later commands])``: after a pipeline it misreads (see
+    ``misread_pipeline``), tree-sitter-bash takes the words of the following lines as
+    arguments of the pipeline's last command. A newline that no backslash escapes ends a
+    command, so the words after one start a command of their own."""
+    out: list = []
+    later: list = []
+    prev_end = name_node.end_byte
+    for g in arg_groups:
+        gap = c.text[c.ch(prev_end):c.ch(g[0].start_byte)]
+        if "\n" in gap and "\n" in gap.replace("\\\r\n", "").replace("\\\n", ""):
+            later.append([])
+        (later[-1] if later else out).append(g)
+        prev_end = g[-1].end_byte
+    return out, later
+
+
+def _named_parts(node) -> list:
+    return [ch for ch in node.children if ch.is_named and ch.type != "comment"]
+
+
+def _pipeline_elements(parts: list, depth: int = 0) -> tuple[list, list]:
+    """For a misread pipeline (its last part a list): the pipeline's real elements, and
+    the operands that follow it, in order."""
+    if not parts or parts[-1].type != "list" or depth > MAX_NODE_NESTING:
+        return parts, []
+    operands = _named_parts(parts[-1])
+    rest: list = []
+    while operands and operands[0].type == "list" and depth <= MAX_NODE_NESTING:  # lists nest to the left
+        rest = operands[1:] + rest
+        operands = _named_parts(operands[0])
+        depth += 1
+    if not operands:
+        return parts[:-1], rest
+    head, rest = operands[0], operands[1:] + rest
+    if head.type == "pipeline":
+        inner, inner_rest = _pipeline_elements(_named_parts(head), depth + 1)
+        return parts[:-1] + inner, inner_rest + rest
+    return parts[:-1] + [head], rest
 
 
 def _body_type(node) -> str:

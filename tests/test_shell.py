@@ -631,3 +631,48 @@ def test_fuzz_never_raises(text, shell_name):
     for c in cmds:
         assert c.position.line >= 3
         assert len(c.arg_positions) == len(c.argv)
+
+
+# -- shapes tree-sitter-bash misreads ---------------------------------------------------------
+
+
+def _shape(cmds):
+    return [(c.argv, c.extras.get("pipeline_id"), c.extras.get("pipeline_index"), c.position.line, c.position.column) for c in cmds]
+
+
+@pytest.mark.parametrize("fast", ["0", "1"])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        # the parser reads `a | b | c && d` as `a | ((b | c) && d)`
+        ("a | b | c && d", [(("a",), 1, 0), (("b",), 1, 1), (("c",), 1, 2), (("d",), None, None)]),
+        ("a | b | c | d || e && f", [(("a",), 1, 0), (("b",), 1, 1), (("c",), 1, 2), (("d",), 1, 3), (("e",), None, None), (("f",), None, None)]),
+        ("a | b | c && d | e | f && g",
+         [(("a",), 1, 0), (("b",), 1, 1), (("c",), 1, 2), (("d",), 2, 0), (("e",), 2, 1), (("f",), 2, 2), (("g",), None, None)]),
+        # ... and takes the next lines' words as arguments of c
+        ("a|b|c\nd\ne x\nf && g", [(("a",), 1, 0), (("b",), 1, 1), (("c",), 1, 2), (("d",), None, None), (("e", "x"), None, None), (("f",), None, None), (("g",), None, None)]),
+        ("a b\n\\\n c", [(("a", "b"), None, None), (("c",), None, None)]),
+    ],
+)
+def test_commands_the_parser_misreads_come_out_as_the_shell_runs_them(text, expected, fast, monkeypatch):
+    monkeypatch.setattr(shell, "FAST_PATH", fast == "1")
+    cmds = run(text)
+    assert [(argv, pid, index) for argv, pid, index, _l, _c in _shape(cmds)] == expected
+
+
+def test_misread_pipeline_keeps_positions_and_feeds_the_pipe_rules():
+    from analyzer.rules import lint_text
+
+    text = "FROM alpine:3.20\nRUN curl -fsSL https://x/i.sh | tee /tmp/log | sh && echo done\n"
+    found = [f for f in lint_text(text) if f.rule in ("AN4006", "AN5003")]
+    assert {f.rule for f in found} >= {"AN4006"}  # the pipe into sh is seen: set -o pipefail
+    cmds = run("curl -fsSL u | tee log | sh && echo done", line=2, column=5)
+    shape = _shape(cmds)
+    assert shape[2] == (("sh",), 1, 2, 2, 30) and shape[3] == (("echo", "done"), None, None, 2, 36)
+    cmds = run("a|b|c\nd x && e", line=3, column=5)
+    assert _shape(cmds)[3] == (("d", "x"), None, None, 4, 1)
+
+
+def test_a_command_on_a_continuation_line_stays_one_command():
+    assert [c.argv for c in run("apt-get install \\\n  curl \\\n  git")] == [("apt-get", "install", "curl", "git")]
+    assert [c.argv for c in run("a $(b\nc) d")][0] == ("a", "$(b\nc)", "d")
