@@ -366,6 +366,9 @@ def _ansi_c(text: str, i: int, end: int, out: list, offs: list) -> int:
     return i
 
 
+_QUOTING = lazy(r"[\\'\"$]")  # what quote removal acts on
+
+
 def _decode(text: str, start: int, end: int, dyn: dict) -> tuple:
     """Quote removal over ``text[start:end]``.
 
@@ -374,6 +377,11 @@ def _decode(text: str, start: int, end: int, dyn: dict) -> tuple:
     end sentinel, and ``static_tail`` is the static text after the last ``/`` when no
     expansion follows that slash (None otherwise).
     """
+    if not dyn:
+        seg = text[start:end]
+        if _QUOTING.compiled.search(seg) is None:  # nothing to remove: the text itself
+            slash = seg.rfind("/")
+            return seg, list(range(start, end + 1)), False, (seg[slash + 1:] if 0 <= slash < len(seg) - 1 else None)
     out: list = []
     offs: list = []
     marks: list = []

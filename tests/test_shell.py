@@ -676,3 +676,28 @@ def test_misread_pipeline_keeps_positions_and_feeds_the_pipe_rules():
 def test_a_command_on_a_continuation_line_stays_one_command():
     assert [c.argv for c in run("apt-get install \\\n  curl \\\n  git")] == [("apt-get", "install", "curl", "git")]
     assert [c.argv for c in run("a $(b\nc) d")][0] == ("a", "$(b\nc)", "d")
+
+
+def test_quote_removal_shortcut_gives_what_the_full_loop_gives(monkeypatch):
+    """Words with nothing to remove skip the character loop of ``_decode``."""
+    from hypothesis import given, settings, strategies as st
+
+    class Always:
+        class compiled:
+            @staticmethod
+            def search(_text):
+                return True  # "there is quoting": always take the loop
+
+    @settings(max_examples=3000, deadline=None, database=None)
+    @given(st.text(alphabet="ab/\\'\"$ \n-=x`é", max_size=14), st.data())
+    def same(text, data):
+        start = data.draw(st.integers(0, len(text)))
+        end = data.draw(st.integers(start, len(text)))
+        quick = shell._decode(text, start, end, {})
+        with monkeypatch.context() as m:
+            m.setattr(shell, "_QUOTING", Always)
+            slow = shell._decode(text, start, end, {})
+        assert quick == slow
+
+    same()
+    assert shell._decode("x /usr/bin/pip3", 2, 15, {}) == ("/usr/bin/pip3", list(range(2, 16)), False, "pip3")
