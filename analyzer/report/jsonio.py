@@ -28,7 +28,7 @@ def _dump(obj, level: int, out: list) -> None:
             out.append(json.dumps(obj, indent=2, ensure_ascii=False).replace("\n", "\n" + _INDENT * level))
             return
         inner = "\n" + _INDENT * (level + 1)
-        flat = _flat(obj)
+        flat = _flat(obj, level + 1)
         if flat is not None:  # a finding: every value a string, a number, true/false/null
             out.append("{" + inner + ("," + inner).join(flat) + "\n" + _INDENT * level + "}")
             return
@@ -66,9 +66,9 @@ def _dump(obj, level: int, out: list) -> None:
 _SCALARS = {True: "true", False: "false", None: "null"}
 
 
-def _flat(obj: dict):
-    """``"key": value`` texts when every value is a string or an int (or true, false, null),
-    else None."""
+def _flat(obj: dict, level: int):
+    """``"key": value`` texts when every value is a string, an int, true, false, null or
+    a list of strings (the values written at ``level``), else None."""
     parts = []
     for key, value in obj.items():
         kind = type(value)
@@ -78,6 +78,12 @@ def _flat(obj: dict):
             parts.append(_string(key) + ": " + int.__repr__(value))
         elif value is None or kind is bool:
             parts.append(_string(key) + ": " + _SCALARS[value])
+        elif (kind is list or kind is tuple) and all(type(v) is str for v in value):
+            if not value:
+                parts.append(_string(key) + ": []")
+            else:
+                inner = "\n" + _INDENT * (level + 1)
+                parts.append(_string(key) + ": [" + inner + ("," + inner).join(map(_string, value)) + "\n" + _INDENT * level + "]")
         else:
             return None
     return parts
