@@ -35,3 +35,15 @@ def assert_finds(rule: str, text: str, line: int | None = None, column: int | No
 def assert_not_finds(rule: str, text: str):
     found = findings_for(text, rule, "passes")
     assert not found, f"{rule} fired unexpectedly: {[(f.line, f.column, f.message) for f in found]}"
+
+
+def script_at(text: str, line: int = 1, column: int = 1):
+    """A Script whose first character sits at line:column; later lines start at column 1."""
+    from analyzer.model import Script
+
+    segments = []
+    offset = 0
+    for i, physical in enumerate(text.split("\n")):
+        segments.append((offset, line + i, column if i == 0 else 1))
+        offset += len(physical) + 1
+    return Script(text, tuple(segments))

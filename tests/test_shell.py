@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from analyzer import shell
 from analyzer.model import Position, Script
 from analyzer.shell import basename, commands, exec_form_commands, is_posix_shell
+from conftest import script_at
 
 
 @pytest.fixture(autouse=True)
@@ -16,13 +17,7 @@ def strict(monkeypatch):
 
 
 def make_script(text: str, line: int = 1, column: int = 1) -> Script:
-    """A Script whose first character sits at line:column; later lines start at column 1."""
-    segments = []
-    offset = 0
-    for i, physical in enumerate(text.split("\n")):
-        segments.append((offset, line + i, column if i == 0 else 1))
-        offset += len(physical) + 1
-    return Script(text, tuple(segments))
+    return script_at(text, line, column)
 
 
 def run(text, shell_name="sh", line=1, column=1):

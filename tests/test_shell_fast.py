@@ -25,6 +25,7 @@ import analyzer
 from analyzer import shell
 from analyzer.model import Script
 from analyzer.scripts import _commands_of, run_script
+from conftest import script_at
 
 ROOT = Path(__file__).resolve().parent.parent
 # FUZZ_PROFILE as in tests/test_fuzz.py: quick, ci (default) or long
@@ -38,12 +39,7 @@ def strict(monkeypatch):
 
 
 def make_script(text: str, line: int = 3, column: int = 5) -> Script:
-    segments = []
-    offset = 0
-    for i, physical in enumerate(text.split("\n")):
-        segments.append((offset, line + i, column if i == 0 else 1))
-        offset += len(physical) + 1
-    return Script(text, tuple(segments))
+    return script_at(text, line, column)
 
 
 def fields(cmds):

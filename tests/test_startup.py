@@ -149,6 +149,13 @@ def test_damaged_entry_is_compiled_again(monkeypatch):
     assert marshal.loads(_startup._codes[source]).co_name == "<module>"
 
 
+def _child(code: str) -> str:
+    """What a new interpreter running ``code`` prints (it must succeed)."""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
 def test_bash_grammar_loads_without_the_package_init():
     code = (
         "import sys\n"
@@ -157,9 +164,7 @@ def test_bash_grammar_loads_without_the_package_init():
         "assert any(f.rule == 'AN3008' for f in found), found\n"
         "print('importlib.resources' in sys.modules, 'tree_sitter_bash' in sys.modules)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["False", "False"]
+    assert _child(code).split() == ["False", "False"]
 
 
 def test_bash_grammar_is_the_packages_grammar():
@@ -232,9 +237,7 @@ def test_deferred_inspect_is_the_real_module_when_used(tmp_path):
         "assert inspect.__file__.endswith('inspect.py') and inspect.__spec__.name == 'inspect'\n"
         "print(sig)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "(text: 'str', path: 'str' = 'Dockerfile')"
+    assert _child(code).strip() == "(text: 'str', path: 'str' = 'Dockerfile')"
 
 
 def test_every_dataclass_has_a_docstring():
