@@ -135,11 +135,44 @@ def _rename(tmp: str, path: Path) -> bool:
     return False
 
 
+STALE_TEMP_SECONDS = 6 * 3600  # a temporary file this old was left by a killed process
+_swept: set = set()
+
+
+def sweep_stale_temps(directory: Union[str, Path], now: Optional[float] = None) -> int:
+    """Remove the temporary files a killed process left in ``directory`` (untouched for
+    :data:`STALE_TEMP_SECONDS`: a writer that is alive keeps its file's time recent); the
+    number removed. Errors are ignored: another process may be sweeping too."""
+    import time
+
+    now = time.time() if now is None else now
+    removed = 0
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return 0
+    for entry in entries:
+        if not (entry.name.startswith(TEMP_PREFIX) and entry.name.endswith(".part")):
+            continue
+        try:
+            if entry.is_file(follow_symlinks=False) and now - entry.stat(follow_symlinks=False).st_mtime > STALE_TEMP_SECONDS:
+                os.unlink(entry.path)
+                removed += 1
+        except OSError:
+            continue
+    return removed
+
+
 def temp_fd(final: Path) -> tuple[int, str]:
-    """A new temporary file (fd open for writing, name) in ``final``'s directory."""
+    """A new temporary file (fd open for writing, name) in ``final``'s directory; the first
+    time a process writes in a directory, the stale temporary files there are removed."""
     import tempfile
 
-    return tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".part", dir=final.parent)
+    directory = str(final.parent)
+    if directory not in _swept:
+        _swept.add(directory)
+        sweep_stale_temps(directory)
+    return tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".part", dir=directory)
 
 
 # -- checking ----------------------------------------------------------------------------------

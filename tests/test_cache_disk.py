@@ -822,3 +822,47 @@ def test_eight_processes_share_one_cache(origin, tmp_path):
         f"single run {single:.1f} s; {PROCESSES} at once: "
         + ", ".join(f"{t:.1f} s" for t in timings[:-1]) + f" cold, {timings[-1]:.1f} s warm"
     )
+
+
+# ------------------------------------------------------------------------------ orphaned temporary files
+
+
+def _aged(path: Path, seconds: float, data: bytes = b"partial") -> Path:
+    """A file at ``path`` last written ``seconds`` ago."""
+    if not path.exists():
+        path.write_bytes(data)
+    past = time.time() - seconds
+    os.utime(path, (past, past))
+    return path
+
+
+def test_temporary_files_a_killed_process_left_are_swept_once_per_directory(tmp_path, monkeypatch):
+    monkeypatch.setattr(cachedir, "_swept", set())
+    d = tmp_path / "entries"
+    d.mkdir()
+    stale = _aged(d / f"{cachedir.TEMP_PREFIX}abc.part", cachedir.STALE_TEMP_SECONDS + 60)
+    fresh = _aged(d / f"{cachedir.TEMP_PREFIX}def.part", cachedir.STALE_TEMP_SECONDS - 600)  # a writer may still be at it
+    entry = _aged(d / "old-entry", 10 * cachedir.STALE_TEMP_SECONDS)
+    odd = d / f"{cachedir.TEMP_PREFIX}dir.part"
+    odd.mkdir()
+    cachedir.write_atomic(d / "new-entry", b"data")
+    assert not stale.exists() and fresh.exists() and entry.exists() and odd.is_dir()
+    assert (d / "new-entry").read_bytes() == b"data"
+    later = _aged(d / f"{cachedir.TEMP_PREFIX}ghi.part", cachedir.STALE_TEMP_SECONDS + 60)
+    cachedir.write_atomic(d / "another", b"x")
+    assert later.exists()  # this process swept the directory already
+    assert sorted(p.name for p in d.iterdir() if is_temp(p) and p.is_file()) == sorted([fresh.name, later.name])
+    assert cachedir.sweep_stale_temps(d) == 1 and not later.exists()
+    assert cachedir.sweep_stale_temps(tmp_path / "missing") == 0
+
+
+def test_a_run_sweeps_stale_temporary_files_where_it_writes(tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    stale = _aged(cache / f"{cachedir.TEMP_PREFIX}killed.part", cachedir.STALE_TEMP_SECONDS + 60)
+    (tmp_path / "Dockerfile").write_text("FROM debian:12\nRUN true\n")
+    proc = subprocess.run([sys.executable, "-m", "analyzer", "--offline", str(tmp_path / "Dockerfile")], capture_output=True,
+                          text=True, env=environment(cache), timeout=120)
+    assert proc.returncode in (0, 1), proc.stderr
+    assert not stale.exists()  # the run wrote the rule catalog's cache into that directory
+    assert list(cache.glob("catalog-*.marshal"))
