@@ -482,3 +482,34 @@ def test_plan_with_an_unreadable_file(tmp_path, cache):
         f"analyze: note: {df}: line 2: COPY src/: cannot read src/locked.txt (Permission denied): the build would fail",
         f"analyze: note: {df}: line 3: COPY src/locked.txt: cannot read src/locked.txt (Permission denied): the build would fail",
     ]
+
+
+def test_plan_with_a_directory_that_cannot_be_listed(tmp_path, cache):
+    """A context directory the build cannot list fails ``docker build`` as an unreadable file
+    does: the plan names it (it used to be skipped without a word)."""
+    ctx = tmp_path / "ctx"
+    (ctx / "src" / "closed").mkdir(parents=True)
+    (ctx / "src" / "ok.txt").write_text("fine\n")
+    (ctx / "src" / "closed" / "inside.txt").write_text("hidden\n")
+    (ctx / "other").mkdir()
+    (ctx / "other" / "x.txt").write_text("x\n")
+    closed = ctx / "src" / "closed"
+    (ctx / "Dockerfile").write_text("FROM busybox:1.36\nCOPY src/ /app/\nCOPY other/ /other/\n")
+    closed.chmod(0)
+    try:
+        if os.geteuid() != 0:
+            preexec = None
+        else:
+            probe = subprocess.run([sys.executable, "-c", f"import os; os.listdir({str(closed)!r})"], capture_output=True,
+                                   preexec_fn=_without_root_file_access)
+            if probe.returncode == 0:
+                pytest.skip("cannot take root's file access away here (no CAP_SETPCAP)")
+            preexec = _without_root_file_access
+        run = analyze("--plan", ctx / "Dockerfile", cache=cache, preexec_fn=preexec, timeout=60)
+    finally:
+        closed.chmod(0o755)
+    assert run.returncode == 0, run.stderr
+    df = ctx / "Dockerfile"
+    assert [ln for ln in run.stderr.splitlines() if ln.strip()] == [
+        f"analyze: note: {df}: line 2: COPY src/: cannot list src/closed/ (Permission denied): the build would fail",
+    ]

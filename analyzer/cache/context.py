@@ -179,6 +179,7 @@ class BuildContext:
         self.hash_cache = hash_cache or HashCache(None)
         self._index: Optional[dict[str, Entry]] = None
         self._sorted: list[str] = []
+        self.unlistable: dict[str, str] = {}  # directory (context path) -> why it cannot be listed
 
     # ------------------------------------------------------------------ index
 
@@ -205,7 +206,8 @@ class BuildContext:
             prefix, directory = stack.pop()
             try:
                 it = os.scandir(directory)
-            except OSError:
+            except OSError as exc:  # the build cannot send it either: the plan says so
+                self.unlistable[prefix.rstrip("/") or "."] = exc.strerror or "error"
                 continue
             with it:
                 for de in it:

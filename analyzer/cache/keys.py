@@ -518,6 +518,11 @@ class Builder:
                     reason = sel.files[unreadable[0]].split(":unreadable:", 1)[1]
                     more = f" and {len(unreadable) - 1} more" if len(unreadable) > 1 else ""
                     spec.notes.append(f"{kw} {src}: cannot read {unreadable[0]}{more} ({reason}): the build would fail")
+                unlistable = self.context().unlistable
+                closed = sorted(p for p in sel.files if p in unlistable) if unlistable else []
+                if closed:
+                    more = f" and {len(closed) - 1} more" if len(closed) > 1 else ""
+                    spec.notes.append(f"{kw} {src}: cannot list {closed[0]}/{more} ({unlistable[closed[0]]}): the build would fail")
                 content.append(entry)
         inputs["content"] = content
         spec.inputs = inputs
