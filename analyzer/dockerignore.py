@@ -129,56 +129,18 @@ def parse(text: str, source: Optional[str] = None) -> Matcher:
     return Matcher(patterns, source)
 
 
-def _to_regex(pattern: str) -> str:
-    out = []
+_STAR, _ANY_DEEP, _DIRS = "*", "**", "**/"  # wildcard markers, as regexes: see _WILDCARDS
+_WILDCARDS = {_STAR: "[^/]*", _ANY_DEEP: ".*", _DIRS: "(?:.*/)?"}
+
+
+def _lex(pattern: str) -> list:
+    """``pattern`` read once, as Docker reads it: wildcard markers (``*``, ``**`` at the
+    end, ``**/``), and for every other position the regex of the one character it stands
+    for (a class, ``?``, an escaped or a plain character). Raises ``re.error`` for a class
+    Docker refuses."""
+    out: list = []
     i = 0
     n = len(pattern)
-    while i < n:
-        ch = pattern[i]
-        if ch == "*":
-            if i + 1 < n and pattern[i + 1] == "*":
-                i += 2
-                if i < n and pattern[i] == "/":
-                    i += 1
-                out.append(".*" if i >= n else "(?:.*/)?")
-                continue
-            out.append("[^/]*")
-        elif ch == "?":
-            out.append("[^/]")
-        elif ch == "\\":
-            if i + 1 < n:
-                i += 1
-                out.append(re.escape(pattern[i]))
-            else:
-                out.append(re.escape("\\"))
-        elif ch == "[":
-            end = _class_end(pattern, i)
-            if end < 0:
-                raise re.error("unterminated character class")
-            body = pattern[i + 1 : end]
-            negate = body.startswith("^")
-            if negate:
-                body = body[1:]
-            if not body:
-                raise re.error("empty character class")
-            out.append("[" + ("^" if negate else "") + _class_body(body) + "]")
-            i = end
-        elif ch in _ESCAPED:
-            out.append("\\" + ch)
-        else:
-            out.append(re.escape(ch) if not ch.isalnum() and ch not in "/_-" else ch)
-        i += 1
-    return "".join(out)
-
-
-_STAR, _ANY_DEEP, _DIRS = "*", "**", "**/"  # [^/]*, .*, (?:.*/)?
-
-
-def _tokens(pattern: str) -> tuple:
-    """``pattern`` as the regex of :func:`_to_regex` reads it: wildcard markers, and a
-    compiled one-character regex for every other position."""
-    out = []
-    i, n = 0, len(pattern)
     while i < n:
         ch = pattern[i]
         if ch == "*":
@@ -189,17 +151,48 @@ def _tokens(pattern: str) -> tuple:
                 out.append(_ANY_DEEP if i >= n else _DIRS)
                 continue
             out.append(_STAR)
+        elif ch == "?":
+            out.append(_Char("[^/]"))
+        elif ch == "\\":
+            if i + 1 < n:
+                i += 1
+                out.append(_Char(re.escape(pattern[i])))
+            else:
+                out.append(_Char(re.escape("\\")))
         elif ch == "[":
             end = _class_end(pattern, i)
-            out.append(re.compile(_to_regex(pattern[i : end + 1])))
+            if end < 0:
+                raise re.error("unterminated character class")
+            body = pattern[i + 1 : end]
+            negate = body.startswith("^")
+            if negate:
+                body = body[1:]
+            if not body:
+                raise re.error("empty character class")
+            out.append(_Char("[" + ("^" if negate else "") + _class_body(body) + "]"))
             i = end
-        elif ch == "\\" and i + 1 < n:
-            i += 1
-            out.append(re.compile(re.escape(pattern[i])))
+        elif ch in _ESCAPED:
+            out.append(_Char("\\" + ch))
         else:
-            out.append(re.compile(_to_regex(ch)))
+            out.append(_Char(re.escape(ch) if not ch.isalnum() and ch not in "/_-" else ch))
         i += 1
-    return tuple(out)
+    return out
+
+
+class _Char(str):
+    """The regex of one character position (a marker is a plain str)."""
+
+    __slots__ = ()
+
+
+def _to_regex(pattern: str) -> str:
+    return "".join(_WILDCARDS[t] if type(t) is str else t for t in _lex(pattern))
+
+
+def _tokens(pattern: str) -> tuple:
+    """``pattern`` for :func:`_nfa_match`: the wildcard markers, and a compiled
+    one-character regex for every other position (the same reading as the regex)."""
+    return tuple(t if type(t) is str else re.compile(t) for t in _lex(pattern))
 
 
 def _nfa_match(tokens: tuple, path: str) -> bool:
