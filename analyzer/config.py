@@ -40,8 +40,8 @@ JSON schema ``analyzer/config.schema.json`` describes the same keys):
 from __future__ import annotations
 
 import os
-import stat
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
