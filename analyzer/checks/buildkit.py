@@ -625,6 +625,12 @@ def _ignore_matcher(ctx):
 
 @check("AN1015")
 def copy_ignored_file(ctx):
+    copies = [
+        ins for stage in ctx.df.stages for ins in ctx.stage_instructions(stage, "COPY", "ADD")
+        if ins.flag("from") is None and len(ins.args) >= 2
+    ]
+    if not copies:
+        return  # nothing to judge: no need to look for an ignore file
     matcher = _ignore_matcher(ctx)
     # with exceptions (!pattern) a file below an excluded directory may still be sent:
     # too uncertain to judge without the context itself
@@ -632,31 +638,28 @@ def copy_ignored_file(ctx):
         return
     root_ignored = any(p.text in ("*", "**", "**/*") for p in matcher.patterns)
     source_name = os.path.basename(matcher.source) if matcher.source else ".dockerignore"
-    for stage in ctx.df.stages:
-        for ins in ctx.stage_instructions(stage, "COPY", "ADD"):
-            if ins.flag("from") is not None or len(ins.args) < 2:
+    for ins in copies:
+        heredocs = {d.name for d in ins.heredocs}
+        for raw in ins.args[:-1]:
+            m = re.fullmatch(r"\d*<<-?['\"]?([\w.-]+)['\"]?", raw)
+            if m and m.group(1) in heredocs:
                 continue
-            heredocs = {d.name for d in ins.heredocs}
-            for raw in ins.args[:-1]:
-                m = re.fullmatch(r"\d*<<-?['\"]?([\w.-]+)['\"]?", raw)
-                if m and m.group(1) in heredocs:
-                    continue
-                exp = _expand(ctx, ins, raw)
-                if exp is None or exp.missing:
-                    continue
-                src = exp.value
-                if _REMOTE.match(src):
-                    continue
-                cleaned = posixpath.normpath(src).lstrip("/") or "."
-                if cleaned == "." and not root_ignored:
-                    continue
-                if cleaned == "." or matcher.excluded(cleaned):
-                    verb = "ADD" if ins.keyword == "ADD" else "COPY"
-                    yield Hit(
-                        word_span(ins, raw, len(ins.keyword_as_written)),
-                        f"{verb} source '{cleaned}' is excluded by {source_name}: it is not in the build "
-                        f"context, so the {verb} fails",
-                    )
+            exp = _expand(ctx, ins, raw)
+            if exp is None or exp.missing:
+                continue
+            src = exp.value
+            if _REMOTE.match(src):
+                continue
+            cleaned = posixpath.normpath(src).lstrip("/") or "."
+            if cleaned == "." and not root_ignored:
+                continue
+            if cleaned == "." or matcher.excluded(cleaned):
+                verb = "ADD" if ins.keyword == "ADD" else "COPY"
+                yield Hit(
+                    word_span(ins, raw, len(ins.keyword_as_written)),
+                    f"{verb} source '{cleaned}' is excluded by {source_name}: it is not in the build "
+                    f"context, so the {verb} fails",
+                )
 
 
 # --- descriptions ------------------------------------------------------------------------------------

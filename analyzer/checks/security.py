@@ -215,6 +215,8 @@ def tls_verification_disabled(ctx):
     for run in ctx.runs:
         texts = [(s.text, s) for s in _scripts(run)]
         for text, script in texts:
+            if not any(name in text for name in _ENV_INSECURE):
+                continue  # the pattern needs one of the names
             for m in _ENV_ASSIGN.finditer(text):
                 value = next((g for g in m.groups()[1:] if g is not None), "")
                 why = _env_value_hits(m.group(1), value)
