@@ -479,11 +479,14 @@ def base_env_names(ctx, stage) -> Optional[set]:
 @check("AN1008")
 def undefined_var(ctx):
     res = ctx.resolution
+    unknown = object()
     for stage in ctx.df.stages:
-        base_env = base_env_names(ctx, stage)
+        base_env = unknown  # worked out when a stage has something to judge
         for ins in ctx.stage_instructions(stage):
             if ins.keyword in ("ARG", "ENV"):
                 names = list(res.undefined.get(ins.index, ()))
+            elif "$" not in ins.logical:
+                continue  # no word of it names a variable
             else:
                 names = []
                 for word in _expanded_words(ins):
@@ -496,6 +499,8 @@ def undefined_var(ctx):
                     names += [n for n in found if n not in names]
             if not names:
                 continue
+            if base_env is unknown:
+                base_env = base_env_names(ctx, stage)
             options = set(res.env_before(ins).values) | (base_env or set())
             for name in names:
                 if base_env is not None and name in base_env:
