@@ -418,7 +418,10 @@ def copy_then_extract(ctx):
 
     commands_by_run: dict = {}
     for run, cmd in ctx.commands:
-        commands_by_run.setdefault(id(run.instruction), []).append(cmd)
+        if _extracts(cmd):
+            commands_by_run.setdefault(id(run.instruction), []).append(cmd)
+    if not commands_by_run:
+        return  # nothing extracts an archive: no COPY needs looking at
     for stage in ctx.df.stages:
         archives: dict = {}  # basename -> (COPY instruction, source as written, span)
         reported = set()
@@ -438,8 +441,6 @@ def copy_then_extract(ctx):
                     archives[name] = (ins, src, pos)
                 continue
             for cmd in commands_by_run.get(id(ins), ()):
-                if not _extracts(cmd):
-                    continue
                 for name, (copy_ins, src, pos) in archives.items():
                     if (copy_ins.index, name) in reported or not _mentions(cmd, name):
                         continue
