@@ -97,12 +97,12 @@ def package_manager_needs_root(ctx):
 
     for chk in _checks(ctx):
         cmd = chk.command
+        user = chk.user.split(":", 1)[0].strip()
+        if user in ("root", "0", ""):
+            continue  # (first: the cheapest test, and most RUNs run as root)
         if not needs_root(cmd):
             continue
         if any(w.startswith(_ROOTLESS_WRAPPERS) for w in cmd.wrappers):
-            continue
-        user = chk.user.split(":", 1)[0].strip()
-        if user in ("root", "0", ""):
             continue
         origin = ""
         state = lineage.start_states.get(chk.instruction.stage) if lineage is not None else None
