@@ -472,20 +472,23 @@ def _looks_secret(name: str) -> bool:
 @check("AN3064")
 def secret_in_arg_or_env(ctx):
     for ins in ctx.instructions("ARG", "ENV"):
-        spans = arg_spans(ins)
         if ins.keyword == "ENV":
-            names = [(key, spans[i]) for key, _v, i in env_pairs(ins)]
+            names = [(key, i) for key, _v, i in env_pairs(ins)]
         else:
-            names = [(arg.partition("=")[0], span) for arg, span in zip(ins.args, spans)]
-        for name, pos in names:
-            if _looks_secret(name):
-                if pos.line == pos.end_line and pos.end_column - pos.column > len(name):
-                    pos = Position(pos.line, pos.column, pos.line, pos.column + len(name))
-                yield Hit(
-                    pos,
-                    f"{ins.keyword} {name} looks like a secret: ARG and ENV values stay in the image "
-                    "metadata; use a secret mount (RUN --mount=type=secret)",
-                )
+            names = [(arg.partition("=")[0], i) for i, arg in enumerate(ins.args)]
+        names = [(name, i) for name, i in names if _looks_secret(name)]
+        if not names:
+            continue
+        spans = arg_spans(ins)  # (only now: placing every argument costs more than the names)
+        for name, i in names:
+            pos = spans[i]
+            if pos.line == pos.end_line and pos.end_column - pos.column > len(name):
+                pos = Position(pos.line, pos.column, pos.line, pos.column + len(name))
+            yield Hit(
+                pos,
+                f"{ins.keyword} {name} looks like a secret: ARG and ENV values stay in the image "
+                "metadata; use a secret mount (RUN --mount=type=secret)",
+            )
 
 
 # --- USER --------------------------------------------------------------------------------
