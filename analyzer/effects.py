@@ -245,6 +245,14 @@ def _provided(paths: tuple, via: str, package: Optional[str], merged: bool, own:
 
 def _finish(effects: list) -> list:
     """One provide per path (its owner's when known), plain Effect objects, first-seen order."""
+    paths = set()
+    for eff in effects:
+        if type(eff) is not Effect or (eff.kind == "provide" and eff.path in paths):
+            break
+        if eff.kind == "provide":
+            paths.add(eff.path)
+    else:
+        return effects  # already so: nothing pulled in, no path twice
     chosen: dict = {}
     for i, eff in enumerate(effects):
         if eff.kind != "provide":

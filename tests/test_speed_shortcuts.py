@@ -134,3 +134,18 @@ def test_pool_chunks_keep_the_input_order(tmp_path, jobs, monkeypatch):
     assert batch.jobs == int(jobs)
     assert [r.path for r in batch.results] == files
     assert [any(f.rule == "AN3003" for f in r.findings) for r in batch.results] == [i % 3 == 0 for i in range(70)]
+
+
+def test_finishing_effects_keeps_one_provide_per_path_the_owners():
+    from analyzer.effects import Effect, _finish, _Pulled
+
+    a = Effect("provide", "/usr/bin/a", "a", "apt-get install a", "a")
+    b_pulled = _Pulled("provide", "/usr/bin/b", "b", "apt-get install a", "a")
+    b_own = Effect("provide", "/usr/bin/b", "b", "apt-get install b", "b")
+    gone = Effect("remove", "/usr/bin/c", "c", "rm", None)
+    plain = [a, gone, b_own]
+    assert _finish(plain) == plain  # the shortcut: nothing to change
+    assert _finish([a, b_pulled, gone, b_own]) == [a, b_own, gone]  # the owner's entry, at the first place
+    assert all(type(e) is Effect for e in _finish([b_pulled]))
+    assert _finish([a, gone, a]) == [a, gone]
+    assert _finish([]) == []
