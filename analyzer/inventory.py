@@ -76,14 +76,15 @@ class State:
 
     # the StateView protocol of analyzer.effects
     def path_dirs(self) -> list[str]:
-        return [d for d in self.env.get("PATH", DEFAULT_PATH).split(":") if d]
+        return list(_path_dirs(self.env.get("PATH", DEFAULT_PATH)))
 
     def which(self, name: str) -> Optional[str]:
         if "/" in name:
             return name if name in self.files else None
-        for d in self.path_dirs():
-            p = posixpath.join(d, name)
-            if p in self.files:
+        files = self.files
+        for d in _path_dirs(self.env.get("PATH", DEFAULT_PATH)):
+            p = d + name if d.endswith("/") else d + "/" + name  # posixpath.join(d, name)
+            if p in files:
                 return p
         return None
 
@@ -91,6 +92,18 @@ class State:
     def is_root(self) -> bool:
         user = self.user.split(":", 1)[0].strip()
         return user in ("root", "0", "")
+
+
+_DIRS_OF_PATH: dict = {}  # a PATH value -> its directories (a few values recur all the time)
+
+
+def _path_dirs(value: str) -> tuple:
+    dirs = _DIRS_OF_PATH.get(value)
+    if dirs is None:
+        if len(_DIRS_OF_PATH) >= 2048:
+            _DIRS_OF_PATH.clear()
+        dirs = _DIRS_OF_PATH[value] = tuple(d for d in value.split(":") if d)
+    return dirs
 
 
 @dataclass(frozen=True)
