@@ -47,3 +47,29 @@ def script_at(text: str, line: int = 1, column: int = 1):
         segments.append((offset, line + i, column if i == 0 else 1))
         offset += len(physical) + 1
     return Script(text, tuple(segments))
+
+
+def skip_unless_ci(reason: str):
+    """Skip on a developer's machine that cannot do what the test needs; fail under CI,
+    whose machine must (tests never silently skip there)."""
+    import os
+
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must be able to run this test: {reason}")
+    pytest.skip(reason)
+
+
+def started_http_servers(count: int):
+    """``count`` real HTTP servers on 127.0.0.1 (pytest-httpserver), for a module fixture:
+    ``yield from started_http_servers(2)``."""
+    from pytest_httpserver import HTTPServer
+
+    started = [HTTPServer(host="127.0.0.1", port=0) for _ in range(count)]
+    for server in started:
+        server.start()
+    try:
+        yield started
+    finally:
+        for server in started:
+            server.clear()
+            server.stop()

@@ -25,6 +25,7 @@ from werkzeug import Response
 
 from analyzer.lineage.fetch import Fetched, FetchError, Fetcher, OfflineMiss
 from analyzer.model import AnalyzerError
+from conftest import skip_unless_ci
 
 DOCKERFILE = "FROM debian:12\nRUN apt-get update\n"
 
@@ -581,7 +582,7 @@ def test_user_agent_names_the_analyzer(httpserver, tmp_path):
 def tls_files(tmp_path_factory):
     """A self-signed certificate for 127.0.0.1, made with the openssl command."""
     if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed")
+        skip_unless_ci("openssl is not installed")
     directory = tmp_path_factory.mktemp("tls")
     cert, key = directory / "cert.pem", directory / "key.pem"
     subprocess.run(
@@ -656,7 +657,7 @@ def without_write_access(directory: Path):
             os.seteuid(65534)
             dropped = True
         except OSError:
-            pytest.skip("cannot drop privileges to make a read-only directory")
+            skip_unless_ci("cannot drop privileges to make a read-only directory")
     try:
         yield
     finally:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import skip_unless_ci
 
 ROOT = Path(__file__).resolve().parent.parent
 MiB = 1024 * 1024
@@ -456,6 +457,17 @@ def _without_root_file_access():
             raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
 
 
+def _as_a_user(probe: str):
+    """The ``preexec_fn`` that makes a child meet file permissions as a user would (None
+    when not root), checked by running ``probe``, which must then fail."""
+    if os.geteuid() != 0:
+        return None
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, preexec_fn=_without_root_file_access)
+    if run.returncode == 0:
+        skip_unless_ci("cannot take root's file access away here (no CAP_SETPCAP)")
+    return _without_root_file_access
+
+
 def test_plan_with_an_unreadable_file(tmp_path, cache):
     """A file the build cannot read fails ``docker build``; the plan says so. Tests run as
     root, who reads anything: the child runs with CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH
@@ -467,14 +479,7 @@ def test_plan_with_an_unreadable_file(tmp_path, cache):
     locked.write_text("secret\n")
     locked.chmod(0)
     (ctx / "Dockerfile").write_text("FROM busybox:1.36\nCOPY src/ /app/\nCOPY src/locked.txt /locked\n")
-    if os.geteuid() != 0:
-        preexec = None
-    else:
-        probe = subprocess.run([sys.executable, "-c", f"open({str(locked)!r}).read()"], capture_output=True,
-                               preexec_fn=_without_root_file_access)
-        if probe.returncode == 0:
-            pytest.skip("cannot take root's file access away here (no CAP_SETPCAP)")
-        preexec = _without_root_file_access
+    preexec = _as_a_user(f"open({str(locked)!r}).read()")
     run = analyze("--plan", ctx / "Dockerfile", cache=cache, preexec_fn=preexec, timeout=60)
     assert run.returncode == 0, run.stderr
     df = ctx / "Dockerfile"
@@ -497,14 +502,7 @@ def test_plan_with_a_directory_that_cannot_be_listed(tmp_path, cache):
     (ctx / "Dockerfile").write_text("FROM busybox:1.36\nCOPY src/ /app/\nCOPY other/ /other/\n")
     closed.chmod(0)
     try:
-        if os.geteuid() != 0:
-            preexec = None
-        else:
-            probe = subprocess.run([sys.executable, "-c", f"import os; os.listdir({str(closed)!r})"], capture_output=True,
-                                   preexec_fn=_without_root_file_access)
-            if probe.returncode == 0:
-                pytest.skip("cannot take root's file access away here (no CAP_SETPCAP)")
-            preexec = _without_root_file_access
+        preexec = _as_a_user(f"import os; os.listdir({str(closed)!r})")
         run = analyze("--plan", ctx / "Dockerfile", cache=cache, preexec_fn=preexec, timeout=60)
     finally:
         closed.chmod(0o755)

@@ -30,6 +30,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
+from conftest import started_http_servers
 from test_fetch import RawServer
 from test_registry import REPO, FakeRegistry, sha
 
@@ -229,13 +230,7 @@ def test_default_deadline_is_30_seconds(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def servers():
-    pair = [HTTPServer(host="127.0.0.1", port=0), HTTPServer(host="127.0.0.1", port=0)]
-    for server in pair:
-        server.start()
-    yield pair
-    for server in pair:
-        server.clear()
-        server.stop()
+    yield from started_http_servers(2)
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ from analyzer.lineage.registry import (
     parse_challenges,
 )
 from analyzer.model import AnalyzerError
+from conftest import started_http_servers
 
 REPO = "a/b"
 TOKEN = "tok-123"
@@ -158,13 +159,7 @@ class FakeRegistry:
 
 @pytest.fixture(scope="module")
 def servers():
-    pair = [HTTPServer(host="127.0.0.1", port=0), HTTPServer(host="127.0.0.1", port=0)]
-    for server in pair:
-        server.start()
-    yield pair
-    for server in pair:
-        server.clear()
-        server.stop()
+    yield from started_http_servers(2)
 
 
 @pytest.fixture

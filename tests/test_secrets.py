@@ -32,6 +32,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
+from conftest import started_http_servers
 from test_registry import REPO, FakeRegistry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,13 +108,7 @@ class SecretRegistry(FakeRegistry):
 
 @pytest.fixture(scope="module")
 def servers():
-    started = [HTTPServer(host="127.0.0.1", port=0) for _ in range(3)]
-    for server in started:
-        server.start()
-    yield started
-    for server in started:
-        server.clear()
-        server.stop()
+    yield from started_http_servers(3)
 
 
 @pytest.fixture
