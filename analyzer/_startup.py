@@ -25,7 +25,7 @@ _LIMIT = 4000  # entries kept (other libraries' dataclasses created meanwhile co
 _PATH = os.path.join(
     os.path.dirname(os.path.abspath(__file__)),
     "__pycache__",
-    "dataclass-code.{}-{}.marshal".format(sys.implementation.cache_tag, ".".join(map(str, sys.version_info[:3]))),
+    "dataclass-code2.{}-{}.marshal".format(sys.implementation.cache_tag, ".".join(map(str, sys.version_info[:3]))),
 )
 
 _codes: dict = {}  # generated source -> marshalled code (unmarshalled when used)
@@ -44,8 +44,42 @@ def _load() -> None:
                 _codes[source] = blob
 
 
-def _code_for(source: str):
-    blob = _codes.get(source)
+_FROZEN_ASSIGN = None  # re.Pattern, compiled on first use
+
+
+def _plain_frozen_init(source: str) -> str:
+    """The ``__init__`` source of a frozen dataclass with its field assignments made
+    straight into the instance's ``__dict__``, which is what ``object.__setattr__`` does
+    for these classes (plain attributes, no slots), without a method call per field: the
+    analyzer builds many small frozen records per file.
+
+    Other source comes back unchanged."""
+    global _FROZEN_ASSIGN
+    if "__dataclass_builtins_object__.__setattr__(" not in source:
+        return source
+    if _FROZEN_ASSIGN is None:
+        import re
+
+        _FROZEN_ASSIGN = re.compile(r"^( +)__dataclass_builtins_object__\.__setattr__\(([A-Za-z_]\w*),('\w+'),(.*)\)$")
+    out = []
+    names = set()
+    for line in source.split("\n"):
+        m = _FROZEN_ASSIGN.match(line)
+        if m is None:
+            out.append(line)
+            continue
+        indent, owner, field, value = m.groups()
+        if owner not in names:
+            names.add(owner)
+            out.append(f"{indent}__dataclass_dict__={owner}.__dict__")
+        out.append(f"{indent}__dataclass_dict__[{field}]={value}")
+    return "\n".join(out) if len(names) == 1 else source
+
+
+def _code_for(source: str, globals=None):
+    if isinstance(globals, dict) and str(globals.get("__name__", "")).startswith("analyzer."):
+        source = _plain_frozen_init(source)  # the analyzer's classes: none has slots
+    blob = _codes.get(source)  # keyed by the source compiled
     if blob is not None:
         try:
             code = marshal.loads(blob)
@@ -64,7 +98,7 @@ def _code_for(source: str):
 def _exec(source, globals=None, locals=None, *args, **kwargs):
     if type(source) is not str or args or kwargs:
         return _REAL_EXEC(source, globals, locals, *args, **kwargs)
-    return _REAL_EXEC(_code_for(source), globals, locals)
+    return _REAL_EXEC(_code_for(source, globals), globals, locals)
 
 
 def _save() -> None:

@@ -151,6 +151,8 @@ class Discovery:
         self._default = Config()
 
     def _find(self, directory: Path) -> Optional[Path]:
+        if directory in self._by_dir:  # the common case: a directory seen before
+            return self._by_dir[directory]
         walked = []
         found: Optional[Path] = None
         for d in (directory, *directory.parents):

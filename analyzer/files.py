@@ -111,12 +111,20 @@ def read_regular(path, max_bytes: int, st: "os.stat_result | None" = None) -> by
     except OSError as exc:
         raise InputError(exc.strerror or str(exc)) from None
     try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise _not_regular(mode)
-        with os.fdopen(fd, "rb") as fh:
-            fd = -1
-            return fh.read(max_bytes)
+        fst = os.fstat(fd)
+        if not stat.S_ISREG(fst.st_mode):
+            raise _not_regular(fst.st_mode)
+        chunks = []
+        left = max_bytes
+        want = max(fst.st_size + 1, 8192)  # the whole file and its end in one read, usually
+        while left > 0:  # plain reads: no file object to build for a small file
+            chunk = os.read(fd, min(left, want))
+            want = 1 << 20
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
     except OSError as exc:
         raise InputError(exc.strerror or str(exc)) from None
     finally:

@@ -166,8 +166,8 @@ def _reads_script_from_stdin(cmd: ShellCommand) -> bool:
     return True
 
 
-_COMMANDS_MEMO: dict = {}
-_COMMANDS_MEMO_SIZE = 256
+_COMMANDS_MEMO: dict = {}  # oldest first
+_COMMANDS_MEMO_SIZE = 1024  # scripts (a few KiB each); a full memo forgets its oldest quarter
 
 
 def commands_of(run: RunScript) -> list[ShellCommand]:
@@ -200,7 +200,8 @@ def commands_of(run: RunScript) -> list[ShellCommand]:
     if cached is None:
         cached = _commands_of(run)
         if len(_COMMANDS_MEMO) >= _COMMANDS_MEMO_SIZE:
-            _COMMANDS_MEMO.clear()
+            for old in list(_COMMANDS_MEMO)[: max(1, _COMMANDS_MEMO_SIZE // 4)]:
+                del _COMMANDS_MEMO[old]
         _COMMANDS_MEMO[key] = cached
     if memo is not None:
         memo[key] = cached

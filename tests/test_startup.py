@@ -255,3 +255,97 @@ def test_every_dataclass_has_a_docstring():
             if "dataclass" in names and ast.get_docstring(node) is None:
                 missing.append(f"{path.name}:{node.lineno} {node.name}")
     assert missing == []
+
+
+_PROBE_SOURCE = '''
+import dataclasses
+from typing import Optional
+
+
+@dataclasses.dataclass(frozen=True)
+class Point:
+    """A point."""
+
+    x: int
+    y: int = 0
+    tags: tuple = ()
+    label: Optional[str] = dataclasses.field(default=None, compare=False)
+    extra: list = dataclasses.field(default_factory=list, compare=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class Odd:
+    """A field named self, an InitVar and a __post_init__ that sets a field."""
+
+    self: int
+    seed: dataclasses.InitVar[int] = 1
+    twice: int = dataclasses.field(init=False, default=0)
+
+    def __post_init__(self, seed):
+        object.__setattr__(self, "twice", self.self * 2 + seed)
+
+
+@dataclasses.dataclass(frozen=True)
+class Child(Point):
+    """Inherits the fields of Point."""
+
+    z: int = 9
+'''
+
+
+def _probe(monkeypatch, name: str, hook):
+    import types
+
+    monkeypatch.setattr(dataclasses, "exec", hook, raising=False)
+    module = types.ModuleType(name)
+    monkeypatch.setitem(sys.modules, name, module)
+    exec(compile(_PROBE_SOURCE, name, "exec"), module.__dict__)
+    Point, Odd, Child = module.Point, module.Odd, module.Child
+    p, o, c = Point(1, tags=("a",), label="l"), Odd(4, 3), Child(1, 2, z=3)
+    for obj in (p, o, c):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            obj.x = 5
+    return (
+        repr(p), repr(o), repr(c), p == Point(1, 0, ("a",), "other"), hash(p) == hash(Point(1, 0, ("a",))),
+        repr(dataclasses.replace(p, y=5)), dataclasses.astuple(c), list(vars(c)), o.twice, p.extra is not Point(1).extra,
+        Point.__init__.__code__.co_names,
+    )
+
+
+def test_frozen_inits_of_the_analyzer_assign_through_the_instance_dict(monkeypatch, tmp_path):
+    import builtins
+
+    monkeypatch.setattr(_startup, "_PATH", str(tmp_path / "dc.marshal"))
+    monkeypatch.setattr(_startup, "_codes", {})
+    plain = _probe(monkeypatch, "analyzer._probe_plain", builtins.exec)
+    fast = _probe(monkeypatch, "analyzer._probe_fast", _startup._exec)
+    other = _probe(monkeypatch, "elsewhere._probe", _startup._exec)
+    assert plain[:-1] == fast[:-1] == other[:-1]  # same classes, same behaviour
+    assert "__setattr__" in plain[-1] and "__setattr__" not in fast[-1]  # the shortcut was taken
+    assert other[-1] == plain[-1]  # other packages' classes are left as dataclasses makes them
+
+
+def test_plain_frozen_init_leaves_other_source_alone():
+    source = "def __create_fn__():\n def __repr__(self):\n  return 'x'\n return __repr__"
+    assert _startup._plain_frozen_init(source) == source
+    mixed = " def __init__(a, b):\n  __dataclass_builtins_object__.__setattr__(a,'x',1)\n  __dataclass_builtins_object__.__setattr__(b,'y',2)"
+    assert _startup._plain_frozen_init(mixed) == mixed  # two different owners: untouched
+
+
+def test_no_dataclass_of_the_analyzer_has_slots():
+    """The frozen-init shortcut writes into ``__dict__``: a class with slots has none."""
+    import importlib
+    import pkgutil
+
+    import analyzer
+
+    seen = 0
+    for info in pkgutil.walk_packages(analyzer.__path__, "analyzer."):
+        if info.name.rsplit(".", 1)[-1].startswith("__"):
+            continue  # __main__ runs the command
+        module = importlib.import_module(info.name)
+        for value in vars(module).values():
+            if isinstance(value, type) and dataclasses.is_dataclass(value) and value.__module__ == info.name:
+                seen += 1
+                assert value.__dictoffset__ != 0, f"{value} has slots: its instances have no __dict__"
+    assert seen > 50

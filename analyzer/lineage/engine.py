@@ -14,13 +14,15 @@ capped; nothing is written anywhere.
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import socket
 import time
 from typing import Any, Optional
 from urllib.parse import quote, urlsplit
+
+# http.client (with the email package it pulls in) is loaded when a request is made: a
+# machine without an engine never needs it, and it costs more than linting a small file
 
 DEFAULT_SOCKET = "/var/run/docker.sock"
 API = "/v1.41"  # Docker 20.10; later engines accept it
@@ -33,20 +35,37 @@ class EngineError(Exception):
     """The engine could not answer (one line)."""
 
 
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path: str, timeout: float):
-        super().__init__("localhost", timeout=timeout)
-        self._path = path
+_UNIX_CONNECTION: list = []
 
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        try:
-            sock.connect(self._path)
-        except OSError:
-            sock.close()
-            raise
-        self.sock = sock
+
+def _unix_connection(path: str, timeout: float):
+    """An ``http.client.HTTPConnection`` over the unix socket at ``path``."""
+    import http.client
+
+    if not _UNIX_CONNECTION:
+        class _UnixConnection(http.client.HTTPConnection):
+            def __init__(self, path: str, timeout: float):
+                super().__init__("localhost", timeout=timeout)
+                self._path = path
+
+            def connect(self) -> None:
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                sock.settimeout(self.timeout)
+                try:
+                    sock.connect(self._path)
+                except OSError:
+                    sock.close()
+                    raise
+                self.sock = sock
+
+        _UNIX_CONNECTION.append(_UnixConnection)
+    return _UNIX_CONNECTION[0](path, timeout)
+
+
+def _http_errors() -> tuple:
+    import http.client
+
+    return (OSError, http.client.HTTPException)
 
 
 def engine_address(env: Optional[dict] = None) -> Optional[tuple[str, str]]:
@@ -83,9 +102,11 @@ class Engine:
         return f"docker engine ({where})" if kind == "tcp" else "docker engine"
 
     def _connection(self, timeout: float):
+        import http.client
+
         kind, where = self.address
         if kind == "unix":
-            return _UnixConnection(where, timeout)
+            return _unix_connection(where, timeout)
         host, _, port = where.rpartition(":")
         return http.client.HTTPConnection(host, int(port), timeout=timeout)
 
@@ -95,7 +116,7 @@ class Engine:
         try:
             conn.request("GET", API + path, headers={"Host": "docker", "User-Agent": "dockerfile-analyzer"})
             response = conn.getresponse()
-        except (OSError, http.client.HTTPException) as exc:
+        except _http_errors() as exc:
             conn.close()
             raise EngineError(f"{self.label}: {_reason(exc)}") from None
         return conn, response
@@ -119,7 +140,7 @@ class Engine:
                 if size > MAX_ANSWER:
                     raise EngineError(f"{self.label}: GET {path}: answer larger than {MAX_ANSWER:,} bytes")
                 chunks.append(chunk)
-        except (OSError, http.client.HTTPException) as exc:
+        except _http_errors() as exc:
             raise EngineError(f"{self.label}: GET {path}: {_reason(exc)}") from None
         finally:
             conn.close()
@@ -179,7 +200,7 @@ class Engine:
                             order = list(manifest[0].get("Layers") or [])
                         except (ValueError, TypeError, IndexError, AttributeError):
                             order = []
-        except (OSError, http.client.HTTPException, tarfile.TarError) as exc:
+        except (*_http_errors(), tarfile.TarError) as exc:
             raise EngineError(f"{self.label}: saving {image_id[:19]}: {_reason(exc)}") from None
         finally:
             conn.close()
