@@ -149,3 +149,30 @@ def test_finishing_effects_keeps_one_provide_per_path_the_owners():
     assert all(type(e) is Effect for e in _finish([b_pulled]))
     assert _finish([a, gone, a]) == [a, gone]
     assert _finish([]) == []
+
+
+def test_base_chain_states_shared_by_a_resolver_match_fresh_walks(monkeypatch):
+    """One resolver walks each chain of base images once for every file it serves; each
+    file still gets what a resolver of its own would give it, whatever came before."""
+    from analyzer.inventory import Walker
+
+    texts = HANDMADE + _corpus(80)
+    shared = builtin_resolver()
+    walked = []
+    real = Walker.apply_image
+    monkeypatch.setattr(Walker, "apply_image", lambda self, st, image: walked.append(image.image) or real(self, st, image))
+
+    def summary(result):
+        return [(c.command, c.availability, c.user) for c in result.checks], result.stage_states, result.start_states
+
+    for text in texts:
+        fresh = summary(analysis.analyze(parse(text), resolver=builtin_resolver(), offline=True))
+        assert summary(analysis.analyze(parse(text), resolver=shared, offline=True)) == fresh, text
+    first_pass = len(walked)
+    walked.clear()
+    for text in texts[::-1]:  # again, after every other file has used the shared states
+        fresh = summary(analysis.analyze(parse(text), resolver=builtin_resolver(), offline=True))
+        before = len(walked)
+        assert summary(analysis.analyze(parse(text), resolver=shared, offline=True)) == fresh, text
+        assert len(walked) == before, "a chain the shared resolver has walked is never walked again"
+    assert first_pass > 0 and shared.__dict__["_analysis_chain_states"]

@@ -126,7 +126,9 @@ def analyze(df: Dockerfile, *, resolver, build_args=None, target: Optional[str] 
         if st is not None:
             target_index = st.index
     result.target = target_index
-    chain_states: dict[str, State] = {}
+    # the state a chain of base images leaves depends on that chain alone: worked out once
+    # per resolver (whose chains these are), for every file it serves
+    chain_states = _shared_chain_states(resolver)
     envs: dict[str, dict] = {}  # external base reference -> the ENV its chain leaves
     stage_resolution = None
 
@@ -186,6 +188,13 @@ def _expands_anything(df: Dockerfile) -> bool:
     return False
 
 
+def _shared_chain_states(resolver) -> dict:
+    holder = getattr(resolver, "__dict__", None)
+    if holder is None:
+        return {}
+    return holder.setdefault("_analysis_chain_states", {})
+
+
 def _chain_state(walker: Walker, chain: list, memo: dict) -> State:
     """Walk a chain from its root (last) to its first image."""
     state = State()
@@ -196,12 +205,12 @@ def _chain_state(walker: Walker, chain: list, memo: dict) -> State:
     for i in range(len(chain)):
         key = _chain_key(chain[i:])
         if key in memo:
-            state = memo[key].copy()
+            state = memo[key][1].copy()
             start = i
             break
     for i in range(start - 1, -1, -1):
         state = walker.apply_image(state, chain[i])
-        memo[_chain_key(chain[i:])] = state.copy()
+        memo[_chain_key(chain[i:])] = (tuple(chain[i:]), state.copy())  # the images kept alive with their ids
     if chain[-1].kind not in ("root", "scratch", "builtin", "registry"):
         if state.unknown_all is None:
             last = chain[-1]
@@ -209,8 +218,10 @@ def _chain_state(walker: Walker, chain: list, memo: dict) -> State:
     return state
 
 
-def _chain_key(chain: list) -> str:
-    return " <- ".join(d.image for d in chain)
+def _chain_key(chain: list) -> tuple:
+    # the definitions themselves, not only their names: a resolver that learns more about
+    # an image makes a new definition, and so a new key
+    return tuple(map(id, chain))
 
 
 def _check(cmd, st: State) -> Availability:
