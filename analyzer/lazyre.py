@@ -11,9 +11,12 @@ from typing import Optional
 
 
 class LazyPattern:
-    """Stands in for ``re.compile(pattern, flags)``; compiles on first use."""
+    """Stands in for ``re.compile(pattern, flags)``; compiles on first use.
 
-    __slots__ = ("_source", "_flags", "_compiled")
+    Once compiled, the compiled pattern's own methods are set on the instance, where they
+    shadow the methods below: later calls go straight to the pattern."""
+
+    _METHODS = ("search", "match", "fullmatch", "finditer", "findall", "sub", "split")
 
     def __init__(self, pattern: str, flags: int = 0):
         self._source = pattern
@@ -25,6 +28,8 @@ class LazyPattern:
         c = self._compiled
         if c is None:
             c = self._compiled = re.compile(self._source, self._flags)
+            for name in self._METHODS:
+                setattr(self, name, getattr(c, name))
         return c
 
     @property

@@ -176,3 +176,38 @@ def test_base_chain_states_shared_by_a_resolver_match_fresh_walks(monkeypatch):
         assert summary(analysis.analyze(parse(text), resolver=shared, offline=True)) == fresh, text
         assert len(walked) == before, "a chain the shared resolver has walked is never walked again"
     assert first_pass > 0 and shared.__dict__["_analysis_chain_states"]
+
+
+def _top_level_model(cmds) -> int:
+    """The definition: a command counts unless it lies inside another command's arguments."""
+    def inside(cmd, other):
+        if other is cmd or not other.arg_positions:
+            return False
+        first, last = other.arg_positions[0], other.arg_positions[-1]
+        return (first.line, first.column) <= (cmd.position.line, cmd.position.column) < (last.end_line, last.end_column)
+
+    return sum(1 for cmd in cmds if not cmd.wrappers and not any(inside(cmd, o) for o in cmds))
+
+
+def test_top_level_command_count_matches_its_definition():
+    from analyzer.checks import Context
+    from analyzer.checks.stages import _top_level_count
+    from analyzer.rules import LintOptions
+
+    texts = HANDMADE + _corpus(200) + [
+        "FROM alpine\nRUN sh -c 'apk add curl && curl -V' && bash -c \"echo a; echo b\" && sudo -u x env A=1 make\n",
+        "FROM alpine\nRUN find . -name x -exec rm {} \\; && xargs -n1 echo < list && time sh -c 'a | b'\n",
+        "FROM alpine\nRUN <<EOF\nset -e\nsh -c 'x && y'\nfor f in *; do sh -c \"echo $f\"; done\nEOF\n",
+        "FROM alpine\nRUN echo $(date) `uname -m` && curl -o x \"$(cat url | tr -d ' ')\" && ls\n",
+        "FROM alpine\nRUN tar -C \"$(mktemp -d)\" -xf a.tar && echo $(echo $(id -u)) \\\n  && VERSION=$(cat v) make\n",
+    ]
+    nested = 0
+    for text in texts:
+        ctx = Context(parse(text), LintOptions())
+        by_run: dict = {}
+        for run, cmd in ctx.commands:
+            by_run.setdefault(id(run), []).append(cmd)
+        for cmds in by_run.values():
+            assert _top_level_count(cmds) == _top_level_model(cmds), text
+            nested += _top_level_model(cmds) < len([c for c in cmds if not c.wrappers])
+    assert nested >= 2  # commands inside others' arguments were among those counted

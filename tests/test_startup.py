@@ -194,6 +194,29 @@ def test_lazy_pattern_compiles_on_first_use_and_behaves_like_re():
     assert p.match(text) is None and p.fullmatch("gpgcheck=3")
     assert p.split(text) == real.split(text)
     assert p.flags == real.flags
+    assert p.search.__self__ is p._compiled  # after the first use, calls go straight to re
+
+
+@pytest.mark.parametrize("first", ["search", "match", "fullmatch", "finditer", "findall", "sub", "split", "flags"])
+def test_lazy_pattern_answers_the_same_whichever_method_comes_first(first):
+    import re
+
+    from analyzer.lazyre import lazy
+
+    p, real = lazy(r"a(b*)"), re.compile(r"a(b*)")
+    text = "xab abb a"
+    calls = {"search": (text,), "match": ("ab",), "fullmatch": ("abb",), "finditer": (text,), "findall": (text,), "sub": ("-", text), "split": (text,)}
+    if first == "flags":
+        assert p.flags == real.flags
+    else:
+        getattr(p, first)(*calls[first])
+    for name, args in calls.items():
+        mine, theirs = getattr(p, name)(*args), getattr(real, name)(*args)
+        if name == "finditer":
+            mine, theirs = [m.span() for m in mine], [m.span() for m in theirs]
+        elif name in ("search", "match", "fullmatch"):
+            mine, theirs = mine and mine.span(), theirs and theirs.span()
+        assert mine == theirs, name
 
 
 def _loaded_after_small_run(tmp_path: Path, extra: str = "") -> dict:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
+from itertools import accumulate
 
 from ..model import AnalyzerError
 from . import Hit, check, word_span
@@ -455,23 +457,31 @@ def copy_then_extract(ctx):
 # --- RUN -----------------------------------------------------------------------------------
 
 
+def _first(span: tuple) -> tuple:
+    return span[0]
+
+
 def _top_level_count(cmds) -> int:
     """Commands of a RUN, not counting those inside another command's arguments."""
+    spans = sorted(
+        (((a[0].line, a[0].column), (a[-1].end_line, a[-1].end_column), other) for other in cmds if (a := other.arg_positions)),
+        key=_first,
+    ) if len(cmds) > 1 else []
+    firsts = [first for first, _, _ in spans]
+    reach = list(accumulate((last for _, last, _ in spans), max))  # furthest end so far
     count = 0
     for cmd in cmds:
         if cmd.wrappers:
             continue
-        inside = False
-        for other in cmds:
-            if other is cmd or not other.arg_positions:
-                continue
-            first, last = other.arg_positions[0], other.arg_positions[-1]
-            here = (cmd.position.line, cmd.position.column)
-            if (first.line, first.column) <= here < (last.end_line, last.end_column):
-                inside = True
-                break
-        if not inside:
-            count += 1
+        here = (cmd.position.line, cmd.position.column)
+        k = bisect_left(firsts, here)
+        if k and reach[k - 1] > here:
+            continue  # a span starting before ``here`` reaches past it
+        # spans starting right at ``here``: the command's own (its name comes first) and
+        # those of commands that wrap it
+        if any(here < last and other is not cmd for _, last, other in spans[k : bisect_right(firsts, here, k)]):
+            continue
+        count += 1
     return count
 
 
