@@ -10,13 +10,18 @@ line (continuations joined) back to Dockerfile line and column.
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Iterable, Optional
 
 from .lazyre import lazy
 from .model import Comment, DecodeError, Directive, Dockerfile, Heredoc, Instruction, ParseError, Stage, evolve
+from .parse_plain import plain_commands
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
+# plain files are read without the Go parser, with the same result (analyzer.parse_plain);
+# ANALYZE_PARSE_FAST=0 sends every file to it
+PLAIN_PATH = os.environ.get("ANALYZE_PARSE_FAST", "1").strip() != "0"
 MAX_LINE_BYTES = 65535  # BuildKit refuses a line longer than this (CR included)
 KNOWN_DIRECTIVES = ("syntax", "escape", "check")
 JSON_FORM_KEYWORDS = {"RUN", "CMD", "ENTRYPOINT", "SHELL", "ADD", "COPY", "VOLUME", "HEALTHCHECK"}
@@ -161,8 +166,6 @@ def parse(text: str, path: str = "Dockerfile") -> Dockerfile:
     BuildKit would refuse: no instructions, an unterminated heredoc, a line of 64 KiB or
     more, a repeated or invalid directive, a JSON array holding a non-string, ...
     """
-    import dockerfile as bk
-
     nul = text.find("\x00")
     if nul >= 0:  # the Go bridge would silently drop everything after it
         line = text.count("\n", 0, nul) + 1
@@ -187,13 +190,19 @@ def parse(text: str, path: str = "Dockerfile") -> Dockerfile:
                 1,
             )
     directives, escape = scan_directives(lines)
-    go_text = _text_for_go(text, lines, directives)
-    try:
-        commands = bk.parse_string(go_text)
-    except bk.GoParseError as exc:
-        raise _located_error(str(exc), lines, escape, directives) from None
-    except Exception as exc:  # the Go bridge refuses text it cannot encode
-        raise ParseError(f"cannot parse: {exc}", 1, 1) from None
+    # a plain file is read here as BuildKit's parser reads it (analyzer.parse_plain);
+    # anything else crosses into the Go parser itself
+    commands = plain_commands(lines) if escape == "\\" and PLAIN_PATH else None
+    if commands is None:
+        import dockerfile as bk
+
+        go_text = _text_for_go(text, lines, directives)
+        try:
+            commands = bk.parse_string(go_text)
+        except bk.GoParseError as exc:
+            raise _located_error(str(exc), lines, escape, directives) from None
+        except Exception as exc:  # the Go bridge refuses text it cannot encode
+            raise ParseError(f"cannot parse: {exc}", 1, 1) from None
     if not commands:
         raise ParseError("file with no instructions", 1, 1)
     for cmd in commands:
@@ -381,8 +390,6 @@ def _heredocs(cmd, logical: str, lines: list[str], last: int, keyword: str) -> t
 def _trigger(onbuild: Instruction, lines: list[str], escape: str, end: int) -> Optional[Instruction]:
     """Parse the instruction an ONBUILD carries as an instruction of its own, with its
     real positions (BuildKit's node for ONBUILD drops the trigger's heredocs)."""
-    import dockerfile as bk
-
     start = onbuild.start_line
     chunk = list(lines[start - 1 : end])
     first = chunk[0]
@@ -390,10 +397,14 @@ def _trigger(onbuild: Instruction, lines: list[str], escape: str, end: int) -> O
     kw = onbuild.keyword_as_written
     chunk[0] = first[:col] + " " * len(kw) + first[col + len(kw) :]
     prefix = [f"# escape={escape}"] if escape != "\\" else []
-    try:
-        cmds = bk.parse_string("\n".join(prefix + chunk) + "\n")
-    except bk.GoParseError as exc:
-        raise ParseError(f"ONBUILD: {exc}", start, onbuild.column) from None
+    cmds = plain_commands(chunk) if not prefix and PLAIN_PATH else None
+    if cmds is None:
+        import dockerfile as bk
+
+        try:
+            cmds = bk.parse_string("\n".join(prefix + chunk) + "\n")
+        except bk.GoParseError as exc:
+            raise ParseError(f"ONBUILD: {exc}", start, onbuild.column) from None
     if not cmds:
         return None
     offset = start - 1 - len(prefix)

@@ -1,0 +1,222 @@
+"""BuildKit's reading of a plain Dockerfile, without the Go bridge.
+
+Most Dockerfiles use a small part of the syntax: the default escape character, printable
+ASCII, the common instructions (ONBUILD and HEALTHCHECK included), ``--flag`` words,
+continuation lines, JSON arrays of simple strings, ENV/LABEL/ARG words with quotes but no
+escape characters. For such a file, :func:`plain_commands` gives exactly what BuildKit's
+parser (the ``dockerfile`` package) gives, without crossing into Go (about 20 µs an
+instruction there, and 5 ms to load). Anything else — heredocs, an escape directive, an
+escape character in ENV/LABEL/ARG, a JSON array with escapes or trailing text, comments or
+blank lines inside a continuation, a continuation at the end of the file, a character
+outside printable ASCII, an unknown instruction, a file without instructions — makes it
+answer None, and the file goes to BuildKit's parser, which also words every error.
+``tests/test_parse_plain.py`` compares the two on every file at hand and on generated
+lines.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple, Optional
+
+
+class PlainCommand(NamedTuple):
+    """The fields of ``dockerfile.Command``, in its order."""
+
+    cmd: str
+    sub_cmd: Optional[str]
+    json: bool
+    original: str
+    start_line: int
+    end_line: int
+    flags: tuple
+    value: tuple
+    heredocs: tuple
+
+
+_OUTSIDE = re.compile(r"[^\t\n\x20-\x7e]")  # anything but printable ASCII, tab and newline
+_CONTINUED = re.compile(r"\\[ \t]*$")
+_DOUBLED = re.compile(r"\\\\[ \t]*$")  # an escaped escape character at the end: not plain
+_KEYWORD = re.compile(r"([A-Za-z]+)(?:[ \t]+|$)")
+_JSON = re.compile(r'\[[ \t]*(?:"[^"\\]*"[ \t]*(?:,[ \t]*"[^"\\]*"[ \t]*)*)?\]')
+_JSON_STRING = re.compile(r'"([^"\\]*)"')
+_BLANKS = re.compile(r"[ \t]+")
+
+_MAYBE_JSON = frozenset({"RUN", "CMD", "ENTRYPOINT", "SHELL"})  # JSON, else the rest as one
+_JSON_OR_WORDS = frozenset({"COPY", "ADD", "VOLUME"})  # JSON, else words
+_WORDS = frozenset({"FROM", "EXPOSE"})
+_STRING = frozenset({"WORKDIR", "USER", "STOPSIGNAL", "MAINTAINER"})
+_PAIRS = frozenset({"ENV", "LABEL"})
+_HEREDOC_ABLE = frozenset({"RUN", "COPY", "ADD"})
+
+
+def plain_commands(lines: list[str]) -> Optional[list[PlainCommand]]:
+    """The commands BuildKit's parser reads from ``lines`` (the physical lines of a file
+    with the default escape character), or None when the file is not plain."""
+    if _OUTSIDE.search("\n".join(lines)):
+        return None
+    out: list[PlainCommand] = []
+    n = len(lines)
+    i = 0
+    while i < n:
+        raw = lines[i].lstrip(" \t")
+        if not raw or raw[0] == "#":
+            i += 1
+            continue
+        start = i + 1
+        parts = []
+        current = raw
+        while True:
+            m = _CONTINUED.search(current)
+            if m is None:
+                parts.append(current)
+                i += 1
+                break
+            if _DOUBLED.search(current):
+                return None
+            parts.append(current[: m.start()])
+            i += 1
+            if i >= n:
+                return None  # a continuation with nothing after it
+            current = lines[i]
+            following = current.lstrip(" \t")
+            if not following or following[0] == "#":
+                return None  # BuildKit skips these (with a warning): left to it
+        command = _command("".join(parts), start, i)
+        if command is None:
+            return None
+        out.append(command)
+    return out or None  # no instructions: BuildKit's parser has its error for that
+
+
+def _command(logical: str, start: int, end: int) -> Optional[PlainCommand]:
+    m = _KEYWORD.match(logical)
+    if m is None:
+        return None
+    written = m.group(1)
+    keyword = written.upper()
+    rest = logical[m.end() :]
+    flags = []
+    while rest.startswith("--"):
+        cut = len(rest)
+        for k, ch in enumerate(rest):
+            if ch == " " or ch == "\t":
+                cut = k
+                break
+        word = rest[:cut]
+        if word == "--" or '"' in word or "'" in word or "\\" in word:
+            return None
+        flags.append(word)
+        rest = rest[cut:].lstrip(" \t")
+    rest = rest.rstrip(" \t")
+    if keyword in _HEREDOC_ABLE and "<<" in rest:
+        return None
+    is_json = False
+    if keyword in _MAYBE_JSON or keyword in _JSON_OR_WORDS:
+        if rest.startswith("["):
+            if not _JSON.fullmatch(rest):
+                return None
+            is_json = True
+            value = tuple(_JSON_STRING.findall(rest))
+        elif keyword in _MAYBE_JSON:
+            value = (rest,) if rest else ()
+        else:
+            value = tuple(rest.split())
+    elif keyword in _WORDS:
+        value = tuple(rest.split())
+    elif keyword == "ARG":  # words as ENV has them: quotes hold blanks
+        words = _words(rest) if "\\" not in rest else None
+        if words is None:
+            return None
+        value = tuple(words)
+    elif keyword in _STRING:
+        value = (rest,) if rest else ()
+    elif keyword in _PAIRS:
+        value = _pairs(rest)
+        if value is None:
+            return None
+    elif keyword == "HEALTHCHECK":
+        found = _health(rest)
+        if found is None:
+            return None
+        is_json, value = found
+    elif keyword == "ONBUILD" and not flags:
+        # the trigger's own flags stay with the trigger (read again on its own)
+        sub = _command(rest, start, end)
+        if sub is None or sub.cmd.upper() in ("ONBUILD", "HEALTHCHECK"):
+            return None
+        return PlainCommand(written, sub.cmd, sub.json, logical, start, end, (), sub.value, ())
+    else:
+        return None  # unknown words: BuildKit's parser decides
+    return PlainCommand(written, None, is_json, logical, start, end, tuple(flags), value, ())
+
+
+def _health(rest: str) -> Optional[tuple]:
+    """HEALTHCHECK after its flags: ``NONE``, or ``CMD`` and a command (JSON or not)."""
+    if not rest:
+        return False, ()
+    m = _KEYWORD.match(rest)
+    if m is None:
+        return None
+    word = m.group(1)
+    after = rest[m.end() :]
+    if word.upper() == "NONE" and not after:
+        return False, (word,)
+    if word.upper() != "CMD":
+        return None
+    if after.startswith("["):
+        if not _JSON.fullmatch(after):
+            return None
+        return True, (word, *_JSON_STRING.findall(after))
+    return False, ((word, after) if after else (word,))
+
+
+def _words(rest: str) -> Optional[list[str]]:
+    """``rest`` split at blanks outside quotes, the quotes kept (BuildKit's ``parseWords``
+    for text without escape characters); None for an unterminated quote."""
+    if '"' not in rest and "'" not in rest:
+        return rest.split()
+    words: list[str] = []
+    word: list[str] = []
+    quote = ""
+    for ch in rest:
+        if quote:
+            word.append(ch)
+            if ch == quote:
+                quote = ""
+        elif ch == " " or ch == "\t":
+            if word:
+                words.append("".join(word))
+                word = []
+        else:
+            word.append(ch)
+            if ch == '"' or ch == "'":
+                quote = ch
+    if quote:
+        return None
+    if word:
+        words.append("".join(word))
+    return words
+
+
+def _pairs(rest: str) -> Optional[tuple]:
+    """ENV and LABEL: ``K=v K2=v2`` or the legacy ``K value``, quotes kept as written; none
+    with an escape character."""
+    if "\\" in rest:
+        return None
+    words = _words(rest)
+    if not words:
+        return None
+    if "=" in words[0]:
+        out = []
+        for word in words:
+            key, sep, value = word.partition("=")
+            if not sep:
+                return None
+            out += (key, value)
+        return tuple(out)
+    # the legacy form: the name ends at the first blank, quotes or not
+    parts = _BLANKS.split(rest, 1)
+    if len(parts) < 2:
+        return None
+    return (parts[0], parts[1])
