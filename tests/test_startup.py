@@ -230,7 +230,7 @@ def _loaded_after_small_run(tmp_path: Path, extra: str = "") -> dict:
         "inspect = sys.modules.get('inspect')\n"
         "sys.stderr.write(json.dumps({'inspect_real': hasattr(inspect, '__dict__') and 'signature' in vars(inspect),"
         " 'ast': 'ast' in sys.modules, 'hashlib': '_hashlib' in sys.modules, 'requests': 'requests' in sys.modules,"
-        " 'typer': 'typer' in sys.modules, 'code': code}) + '\\n')\n"
+        " 'typer': 'typer' in sys.modules, 'go': 'dockerfile' in sys.modules, 'code': code}) + '\\n')\n"
         + extra
     )
     env = {**os.environ, "ANALYZE_CACHE_DIR": str(tmp_path / "cache")}
@@ -243,7 +243,8 @@ def _loaded_after_small_run(tmp_path: Path, extra: str = "") -> dict:
 
 def test_one_small_file_loads_none_of_the_heavy_modules(tmp_path):
     loaded = _loaded_after_small_run(tmp_path)
-    assert loaded == {"inspect_real": False, "ast": False, "hashlib": False, "requests": False, "typer": False, "code": 1}
+    # nor the Go parser: the file is plain (analyzer.parse_plain)
+    assert loaded == {"inspect_real": False, "ast": False, "hashlib": False, "requests": False, "typer": False, "go": False, "code": 1}
 
 
 def test_deferred_inspect_is_the_real_module_when_used(tmp_path):
