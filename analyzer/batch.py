@@ -80,8 +80,8 @@ class FileAnalyzer:
     """Analyses one input at a time; keeps what files share (catalog, configs, resolvers)."""
 
     def __init__(self, settings: RunSettings):
-        from .config import Discovery, load
-        from .rules import load_catalog
+        from analyzer.config import Discovery, load
+        from analyzer.rules import load_catalog
 
         self.settings = settings
         self.catalog = load_catalog()
@@ -92,7 +92,7 @@ class FileAnalyzer:
         self._lineage = settings.lineage
 
     def _options_for(self, item: str):
-        from .config import lint_options
+        from analyzer.config import lint_options
 
         s = self.settings
         cfg = self.explicit if self.explicit is not None else self.discovery.config_for(item if item != "-" else None)
@@ -107,9 +107,9 @@ class FileAnalyzer:
     def __call__(self, item: str) -> Outcome:
         outcome = self._outcome(item)
         if self.settings.piece == "json" and outcome.fatal is None:
-            from .report import FileResult
-            from .report.json_format import render_entry
-            from .rules import at_or_above
+            from analyzer.report import FileResult
+            from analyzer.report.json_format import render_entry
+            from analyzer.rules import at_or_above
 
             result = outcome.result
             return Outcome(
@@ -123,10 +123,10 @@ class FileAnalyzer:
         return outcome
 
     def _outcome(self, item: str) -> Outcome:
-        from .files import read_input
-        from .model import ParseError
-        from .report import FileResult
-        from .rules import lint, parse_error_finding
+        from analyzer.files import read_input
+        from analyzer.model import ParseError
+        from analyzer.report import FileResult
+        from analyzer.rules import lint, parse_error_finding
 
         s = self.settings
         try:
@@ -140,7 +140,7 @@ class FileAnalyzer:
             return Outcome(FileResult(shown, (parse_error_finding(exc, shown),)), threshold)
         except AnalyzerError as exc:
             return Outcome(FileResult(shown, (), error=str(exc)), threshold, error=f"{shown}: {exc}")
-        from .expand import ExpansionTooLarge
+        from analyzer.expand import ExpansionTooLarge
 
         try:
             return self._analyze(df, shown, cfg, options, threshold)
@@ -148,15 +148,15 @@ class FileAnalyzer:
             return Outcome(FileResult(shown, (), error=str(exc)), threshold, error=f"{shown}: {exc}")
 
     def _analyze(self, df, shown: str, cfg, options, threshold: str) -> Outcome:
-        from .report import FileResult
-        from .rules import lint
+        from analyzer.report import FileResult
+        from analyzer.rules import lint
 
         s = self.settings
         lineage = None
         extra: dict = {}
         notes: tuple = ()
         if self._lineage:
-            from .lineage.session import analyze_file, make_resolver
+            from analyzer.lineage.session import analyze_file, make_resolver
 
             catalogs = s.catalogs + ((cfg.catalog,) if cfg.catalog else ())
             if catalogs not in self.resolvers:
@@ -174,7 +174,7 @@ class FileAnalyzer:
 def _expansion_notes(df, shown: str, options) -> tuple[str, ...]:
     """A note for the values the analyzer gave up on (an expansion past MAX_EXPANSION):
     the file is still linted, with those values unknown."""
-    from .expand import MAX_EXPANSION, resolve
+    from analyzer.expand import MAX_EXPANSION, resolve
 
     try:
         errors = resolve(df, dict(options.build_args)).errors  # the walk the checks made
@@ -262,7 +262,7 @@ def _parallel(inputs: list[str], settings: RunSettings, jobs: int) -> Iterator[O
 def lint_inputs(inputs: list[str], settings: RunSettings, *, err=None) -> Batch:
     """Analyse every input in order; unreadable files are reported on ``err`` (stderr) as
     they come, as ``analyze: error: PATH: message``."""
-    from .rules import at_or_above
+    from analyzer.rules import at_or_above
 
     err = err or sys.stderr
     analyzer = FileAnalyzer(settings)  # a bad --config fails here, before any work
@@ -310,8 +310,8 @@ _REPEATED = {"ignore", "select"}
 
 def fast_arguments(argv: list[str]) -> Optional[dict]:
     """The options of a plain lint invocation, or None when typer must parse ``argv``."""
-    from .config import PRESETS, THRESHOLDS
-    from .report import FORMATS
+    from analyzer.config import PRESETS, THRESHOLDS
+    from analyzer.report import FORMATS
 
     opts: dict = {"paths": [], "ignore": [], "select": []}
     i = 0
@@ -354,9 +354,9 @@ def _id_tokens(values) -> tuple[str, ...]:
 
 
 def run_fast(opts: dict) -> int:
-    from . import __version__
-    from .files import discover_inputs
-    from .report import render, resolve_format
+    from analyzer import __version__
+    from analyzer.files import discover_inputs
+    from analyzer.report import render, resolve_format
 
     fmt = resolve_format(opts.get("format", "text"))
     output = opts.get("output")
@@ -377,7 +377,7 @@ def run_fast(opts: dict) -> int:
         sys.stderr.write(f"analyze: note: {note}\n")
     color = output is None and fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     if settings.piece == "json" and len(batch.pieces) == len(batch.results):
-        from .report.json_format import assemble
+        from analyzer.report.json_format import assemble
 
         text = assemble(batch.pieces, __version__)
     else:
@@ -405,7 +405,7 @@ def main() -> None:
     if os.environ.get("ANALYZE_NO_FAST_PATH", "") in ("", "0"):
         opts = fast_arguments(sys.argv[1:])
     if opts is None:
-        from .cli import main as typer_main
+        from analyzer.cli import main as typer_main
 
         typer_main()
         return

@@ -103,7 +103,7 @@ class Config:
 
 
 def _user_config_file() -> Optional[Path]:
-    from .cachedir import user_dir
+    from analyzer.cachedir import user_dir
 
     return user_dir("config") / "config.yaml"
 
@@ -208,7 +208,7 @@ MAX_CONFIG_BYTES = 1 << 20
 
 def _read_config(path: Path) -> str:
     """The text of a config file; a FIFO or device is refused, not read (no hang)."""
-    from .files import read_regular
+    from analyzer.files import read_regular
 
     try:
         data = read_regular(path, MAX_CONFIG_BYTES + 1)
@@ -481,7 +481,7 @@ def _glob_regex(pattern: str) -> "re.Pattern[str]":
 
 
 def _resolve(tokens, catalog: dict, what: str) -> set[str]:
-    from .rules import resolve_ids
+    from analyzer.rules import resolve_ids
 
     unknown = [t for t in tokens if not resolve_ids([t], catalog)]
     if unknown:
@@ -556,7 +556,7 @@ def lint_options(
         for rid in sorted(_resolve([token], catalog, "rules")):
             merged.setdefault(rid, {}).update(opts)
 
-    from .rules import LintOptions
+    from analyzer.rules import LintOptions
 
     return LintOptions(
         ignore=ignore,

@@ -153,7 +153,7 @@ class _Ctx:
         if not any(c in text for c in "$`\"'\\"):
             value = text
         else:
-            from .expand import expand
+            from analyzer.expand import expand
 
             try:
                 exp = expand(text, self.env)
@@ -388,7 +388,7 @@ def effects_of(cmd: ShellCommand, state: StateView, memory: Optional[RunMemory] 
         if release is None:
             out = _finish(_dispatch(ctx))
         else:
-            from .knowledge.debian_index import using_release
+            from analyzer.knowledge.debian_index import using_release
 
             with using_release(release):
                 out = _finish(_dispatch(ctx))
@@ -538,7 +538,7 @@ _APT_REMOVE = frozenset({"remove", "purge", "autoremove", "autopurge"})
 
 
 def _apt(ctx: _Ctx, name: str) -> list:
-    from .knowledge.packages import commands_of_package, normalize_package, own_commands_of_package
+    from analyzer.knowledge.packages import commands_of_package, normalize_package, own_commands_of_package
 
     opts, pos = _parse(ctx.args(), _APT_VALUE_OPTS)
     if not pos:
@@ -583,7 +583,7 @@ def _apt(ctx: _Ctx, name: str) -> list:
 
 
 def _deb_file(ctx: _Ctx, path: str, via: str) -> list:
-    from .knowledge.packages import commands_of_package, own_commands_of_package
+    from analyzer.knowledge.packages import commands_of_package, own_commands_of_package
 
     pkg = posixpath.basename(path).split("_", 1)[0]
     cmds = commands_of_package("apt", pkg) if re.fullmatch(r"[a-z0-9][a-z0-9+.\-]*", pkg) else None
@@ -593,7 +593,7 @@ def _deb_file(ctx: _Ctx, path: str, via: str) -> list:
 
 
 def _dpkg(ctx: _Ctx, name: str) -> list:
-    from .knowledge.packages import own_commands_of_package
+    from analyzer.knowledge.packages import own_commands_of_package
 
     opts, pos = _parse(ctx.args(), ("--root", "--admindir", "--instdir"))
     out: list = []
@@ -615,7 +615,7 @@ _APK_VALUE_OPTS = ("-X", "--repository", "--repositories-file", "-p", "--root", 
 
 
 def _apk(ctx: _Ctx, name: str) -> list:
-    from .knowledge.packages import commands_of_package, normalize_package, own_commands_of_package
+    from analyzer.knowledge.packages import commands_of_package, normalize_package, own_commands_of_package
 
     opts, pos = _parse(ctx.args(), _APK_VALUE_OPTS)
     if not pos:
@@ -664,7 +664,7 @@ _RPM_GROUPS = {
 
 
 def _rpm_manager(ctx: _Ctx, name: str) -> list:
-    from .knowledge.packages import commands_of_package, normalize_package, own_commands_of_package
+    from analyzer.knowledge.packages import commands_of_package, normalize_package, own_commands_of_package
 
     opts, pos = _parse(ctx.args(), _RPM_VALUE_OPTS)
     if not pos:
@@ -719,7 +719,7 @@ _ZYPPER_VALUE_OPTS = ("--root", "-R", "--from", "-r", "--repo", "-t", "--type", 
 
 
 def _zypper(ctx: _Ctx, name: str) -> list:
-    from .knowledge.packages import commands_of_package, normalize_package, own_commands_of_package
+    from analyzer.knowledge.packages import commands_of_package, normalize_package, own_commands_of_package
 
     opts, pos = _parse(ctx.args(), _ZYPPER_VALUE_OPTS)
     if not pos:
@@ -751,7 +751,7 @@ def _zypper(ctx: _Ctx, name: str) -> list:
 
 
 def _rpm(ctx: _Ctx, name: str) -> list:
-    from .knowledge.packages import own_commands_of_package
+    from analyzer.knowledge.packages import own_commands_of_package
 
     opts, pos = _parse(ctx.args(), ("--root", "--dbpath", "--prefix", "--define"))
     flags = "".join(n[1:] for n, _ in opts if n.startswith("-") and not n.startswith("--"))
@@ -796,7 +796,7 @@ _PIP_VALUE_OPTS = ("-r", "--requirement", "-c", "--constraint", "-e", "--editabl
 
 
 def _pip_install(ctx: _Ctx, args: list, executable: Optional[str], label: str) -> list:
-    from .knowledge.installers import commands_of, normalize_spec
+    from analyzer.knowledge.installers import commands_of, normalize_spec
 
     opts, pos = _parse(args, _PIP_VALUE_OPTS)
     if not pos:
@@ -841,7 +841,7 @@ def _pip_install(ctx: _Ctx, args: list, executable: Optional[str], label: str) -
 
 
 def _own(installer: str, pkg: Optional[str]) -> tuple:
-    from .knowledge.installers import own_commands_of
+    from analyzer.knowledge.installers import own_commands_of
 
     if not pkg:
         return ()
@@ -883,7 +883,7 @@ def _python(ctx: _Ctx, name: str) -> list:
         d = _python_scripts_dir(ctx, executable, "--user" in rest)
         return _provide([f"{d}/pip", f"{d}/pip3"], "get-pip.py", "pip") if d else [_unknown(None, "get-pip.py")]
     if source is not None:
-        from .knowledge.installers import installer_script
+        from analyzer.knowledge.installers import installer_script
 
         inst = installer_script(source)
         if inst is not None and inst.kind == "poetry":
@@ -921,7 +921,7 @@ def _tool_bin(ctx: _Ctx, *env_names: str, default: str) -> Optional[str]:
 
 
 def _uv(ctx: _Ctx, name: str) -> list:
-    from .knowledge.installers import normalize_spec
+    from analyzer.knowledge.installers import normalize_spec
 
     args = ctx.args()
     opts, pos = _parse(args, _PIP_VALUE_OPTS + ("--with", "--from", "--python-preference"))
@@ -959,7 +959,7 @@ def _uv(ctx: _Ctx, name: str) -> list:
 
 
 def _pipx(ctx: _Ctx, name: str) -> list:
-    from .knowledge.installers import normalize_spec
+    from analyzer.knowledge.installers import normalize_spec
 
     opts, pos = _parse(ctx.args(), ("--python", "--pip-args", "--suffix", "--index-url", "--spec"))
     if len(pos) < 2 or pos[0] != "install":
@@ -1007,7 +1007,7 @@ _CONDA_VALUE_OPTS = ("-c", "--channel", "-n", "--name", "-p", "--prefix", "-r", 
 
 
 def _conda(ctx: _Ctx, name: str) -> list:
-    from .knowledge.installers import commands_of, normalize_spec
+    from analyzer.knowledge.installers import commands_of, normalize_spec
 
     args = ctx.args()
     micromamba = name == "micromamba"
@@ -1084,7 +1084,7 @@ def _conda_prefix(ctx: _Ctx, tool: str, opts: list, executable: Optional[str], *
 
 
 def _npm(ctx: _Ctx, name: str) -> list:
-    from .knowledge.installers import commands_of, normalize_spec
+    from analyzer.knowledge.installers import commands_of, normalize_spec
 
     opts, pos = _parse(ctx.args(), ("--prefix", "--registry", "--cache", "--userconfig", "-w", "--workspace", "--location"))
     if not pos:
@@ -1122,7 +1122,7 @@ def _npm(ctx: _Ctx, name: str) -> list:
 
 
 def _yarn(ctx: _Ctx, name: str) -> list:
-    from .knowledge.installers import commands_of, normalize_spec
+    from analyzer.knowledge.installers import commands_of, normalize_spec
 
     args = ctx.args()
     if len(args) < 3 or args[0] != "global" or args[1] != "add":
@@ -1144,7 +1144,7 @@ def _yarn(ctx: _Ctx, name: str) -> list:
 
 
 def _pnpm(ctx: _Ctx, name: str) -> list:
-    from .knowledge.installers import commands_of, normalize_spec
+    from analyzer.knowledge.installers import commands_of, normalize_spec
 
     opts, pos = _parse(ctx.args(), ())
     if not pos or pos[0] not in ("add", "install", "i") or not _has(opts, "-g", "--global"):
@@ -1216,7 +1216,7 @@ def _nvm(ctx: _Ctx, name: str) -> list:
 
 
 def _gem(ctx: _Ctx, name: str) -> list:
-    from .knowledge.installers import commands_of, normalize_spec
+    from analyzer.knowledge.installers import commands_of, normalize_spec
 
     opts, pos = _parse(ctx.args(), ("-v", "--version", "-s", "--source", "-i", "--install-dir", "-n", "--bindir",
                                     "--platform", "-P", "--trust-policy", "--build-root"))
@@ -1275,7 +1275,7 @@ def _bundle(ctx: _Ctx, name: str) -> list:
 
 
 def _cargo(ctx: _Ctx, name: str) -> list:
-    from .knowledge.installers import commands_of, normalize_spec
+    from analyzer.knowledge.installers import commands_of, normalize_spec
 
     opts, pos = _parse(ctx.args(), ("--root", "--path", "--git", "--branch", "--tag", "--rev", "--version",
                                     "--vers", "--bin", "--example", "--features", "-F", "--profile", "--target",
@@ -1306,7 +1306,7 @@ def _cargo(ctx: _Ctx, name: str) -> list:
 
 
 def _rustup(ctx: _Ctx, name: str) -> list:
-    from .knowledge.installers import installer_script
+    from analyzer.knowledge.installers import installer_script
 
     args = ctx.args()
     if name.startswith("rustup-init"):
@@ -1338,7 +1338,7 @@ def _go_bin(ctx: _Ctx) -> Optional[str]:
 
 
 def _go(ctx: _Ctx, name: str) -> list:
-    from .knowledge.installers import go_binary
+    from analyzer.knowledge.installers import go_binary
 
     opts, pos = _parse(ctx.args(), ("-o", "-C", "-tags", "-ldflags", "-gcflags", "-mod", "-p", "-modfile", "-trimpath-x"))
     if not pos:
@@ -1522,7 +1522,7 @@ def _shell(ctx: _Ctx, name: str) -> list:
 
 
 def _run_source(ctx: _Ctx, source: Optional[str], args: list, via: str) -> list:
-    from .knowledge.installers import installer_script
+    from analyzer.knowledge.installers import installer_script
 
     if source is None:
         return [_unknown(None, via)]
@@ -1534,7 +1534,7 @@ def _run_source(ctx: _Ctx, source: Optional[str], args: list, via: str) -> list:
 
 def _run_file(ctx: _Ctx, name: str) -> list:
     """A command that is a file of its own: a downloaded installer, ./aws/install, a script."""
-    from .knowledge.installers import installer_script
+    from analyzer.knowledge.installers import installer_script
 
     raw = ctx.cmd.name if not ctx.cmd.dynamic else (ctx.word(ctx.cmd.name) or "")
     if not raw:

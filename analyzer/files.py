@@ -135,7 +135,7 @@ def read_regular(path, max_bytes: int, st: "os.stat_result | None" = None) -> by
 def read_input(path: str, shown: str) -> Dockerfile:
     """Read, decode and parse one input. DecodeError/InputError for unreadable input,
     ParseError for a file Docker would refuse."""
-    from .parse import decode, parse
+    from analyzer.parse import decode, parse
 
     data = read_bytes(path)
     return parse(decode(data, shown), shown)

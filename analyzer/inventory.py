@@ -268,7 +268,7 @@ class Walker:
     def _apply_registry(self, state: State, image) -> State:
         """An image read from a registry: its layers' executables (whiteouts applied in
         order) and its config's environment, user, working directory and shell."""
-        from .lineage.layers import apply_listing, short_history
+        from analyzer.lineage.layers import apply_listing, short_history
 
         reg = image.registry
         st = state.copy()
@@ -315,7 +315,7 @@ class Walker:
         return st
 
     def _apply_dockerfile(self, state: State, image) -> State:
-        from .expand import resolve
+        from analyzer.expand import resolve
 
         df = image.dockerfile
         inherited_env = dict(state.env)
@@ -434,8 +434,8 @@ class Walker:
             st.unknown_dirs[dest.rstrip("/") or "/"] = replace(prov, via=via)
 
     def _run(self, st: State, ins: Instruction, resolution, prov: Provenance, check) -> None:
-        from .effects import RunMemory, effects_of
-        from .scripts import commands_of, run_script
+        from analyzer.effects import RunMemory, effects_of
+        from analyzer.scripts import commands_of, run_script
 
         if st.memory is None:
             st.memory = RunMemory()
@@ -503,7 +503,7 @@ def substituted(cmd: ShellCommand, env: dict) -> ShellCommand:
     """The command with ``$VAR`` / ``${VAR}`` words replaced by the values the RUN's
     environment gives them (what the shell will do); words with command substitutions
     or unknown variables are left as they are."""
-    from .expand import expand
+    from analyzer.expand import expand
 
     if not any("$" in w for w in cmd.argv):
         return cmd
@@ -548,7 +548,7 @@ class _View:
 def _history_setting(history: list, keyword: str, value: str) -> str:
     """The last history entry of an image config that set ``keyword`` to something
     holding ``value`` (``ENV PATH=/opt/x/bin:...``), shortened; "" when none says so."""
-    from .lineage.layers import short_history
+    from analyzer.lineage.layers import short_history
 
     for created_by, _empty in reversed(history or []):
         text = short_history(created_by)
@@ -584,7 +584,7 @@ def _expand(resolution, ins: Instruction, word: str) -> str:
 
 
 def _expand_with(word: str, env: dict) -> str:
-    from .expand import expand
+    from analyzer.expand import expand
 
     try:
         return expand(word, env).value

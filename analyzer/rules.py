@@ -139,7 +139,7 @@ def _cached_rules(base: Path, paths: list) -> list:
     import marshal
 
     try:
-        from .cachedir import cache_root, sha256, unseal
+        from analyzer.cachedir import cache_root, sha256, unseal
 
         stamps = [(p.name, st.st_mtime_ns, st.st_size) for p in (*paths, Path(__file__)) for st in (p.stat(),)]
         shape = (tuple(f.name for f in dataclasses.fields(Rule)), tuple(f.name for f in dataclasses.fields(Example)))
@@ -152,7 +152,7 @@ def _cached_rules(base: Path, paths: list) -> list:
         pass
     rules = [_load_rule(p) for p in paths]
     try:
-        from .cachedir import not_writable, seal, warn, write_atomic
+        from analyzer.cachedir import not_writable, seal, warn, write_atomic
 
         rows = [{**dataclasses.asdict(r), "fires": [dataclasses.astuple(e) for e in r.fires], "passes": [dataclasses.astuple(e) for e in r.passes]} for r in rules]
         data = seal(marshal.dumps(rows))
@@ -181,7 +181,7 @@ def _rule_from_row(row: dict) -> Rule:
 @lru_cache(maxsize=None)
 def load_catalog(directory: Optional[str] = None) -> dict[str, Rule]:
     """All rules by id, validated against the registered checks."""
-    from .checks import registered
+    from analyzer.checks import registered
 
     base = Path(directory) if directory else rules_dir()
     if not base.is_dir():
@@ -340,7 +340,7 @@ def lint(df: Dockerfile, options: LintOptions = LintOptions(), catalog: Optional
 
     ``lineage`` (an analyzer.lineage.analysis.LineageResult) feeds the rules that need the
     base images' contents; without it they stay silent."""
-    from .checks import Context, registered
+    from analyzer.checks import Context, registered
 
     catalog = catalog if catalog is not None else load_catalog()
     checks = registered()
@@ -385,7 +385,7 @@ def _secrets_masked(findings: list[Finding], ctx) -> list[Finding]:
         return findings
     from dataclasses import replace
 
-    from .report.redact import Redactor
+    from analyzer.report.redact import Redactor
 
     names = [a.split("=", 1)[0] for ins in ctx.df.instructions if ins.keyword == "ARG" for a in ins.args]
     names += [ins.args[i] for ins in ctx.df.instructions if ins.keyword == "ENV" for i in range(0, len(ins.args), 2)]
@@ -442,7 +442,7 @@ def lint_text(text: str, options: LintOptions = LintOptions(), path: str = "Dock
 
     ``lineage="builtin"`` resolves base images from built-in knowledge only (no network, no
     cache); ``None`` skips lineage."""
-    from .parse import parse
+    from analyzer.parse import parse
 
     try:
         df = parse(text, path)
@@ -450,7 +450,7 @@ def lint_text(text: str, options: LintOptions = LintOptions(), path: str = "Dock
         return [parse_error_finding(exc, path)]
     result = None
     if lineage == "builtin":
-        from .lineage.session import analyze_file, builtin_resolver
+        from analyzer.lineage.session import analyze_file, builtin_resolver
 
         result = analyze_file(df, builtin_resolver(), build_args=dict(options.build_args))
     return lint(df, options, catalog, result)

@@ -145,7 +145,7 @@ def body_script(doc: Heredoc) -> Script:
 
 
 def _reads_script_from_stdin(cmd: ShellCommand) -> bool:
-    from .shell import SHELLS, basename
+    from analyzer.shell import SHELLS, basename
 
     if cmd.dynamic or basename(cmd.name) not in SHELLS:
         return False
@@ -177,7 +177,7 @@ def commands_of(run: RunScript) -> list[ShellCommand]:
     answer depends only on the text, shell and heredocs, so recent answers are reused
     (each caller gets its own list of the same immutable commands).
     """
-    from . import shell as sh
+    from analyzer import shell as sh
 
     if sh._STRICT:  # tests that want parser errors raised
         return _commands_of(run)
@@ -211,7 +211,7 @@ def commands_of(run: RunScript) -> list[ShellCommand]:
 def _commands_of(run: RunScript) -> list[ShellCommand]:
     from dataclasses import replace
 
-    from . import shell as sh
+    from analyzer import shell as sh
 
     if run.script is None:
         return sh.exec_form_commands(list(run.argv), list(run.argv_positions))

@@ -39,7 +39,7 @@ def check(rule_id: str):
 def registered() -> dict[str, Callable]:
     global _LOADED
     if not _LOADED:
-        from . import buildkit, files, instructions, labels, lineage, packages, security, stages  # noqa: F401  (registration)
+        from analyzer.checks import buildkit, files, instructions, labels, lineage, packages, security, stages  # noqa: F401  (registration)
 
         _LOADED = True
     return dict(_REGISTRY)
@@ -49,7 +49,7 @@ class Context:
     """One Dockerfile as the checks see it, with the costly views computed once."""
 
     def __init__(self, df: Dockerfile, options=None, shell_pragma: Optional[str] = None):
-        from ..rules import LintOptions
+        from analyzer.rules import LintOptions
 
         self.df = df
         self.options = options if options is not None else LintOptions()
@@ -84,7 +84,7 @@ class Context:
 
     @cached_property
     def resolution(self):
-        from ..expand import resolve
+        from analyzer.expand import resolve
 
         return resolve(self.df, dict(self.options.build_args))
 
@@ -112,7 +112,7 @@ class Context:
     @cached_property
     def _shells(self) -> dict[int, tuple[str, ...]]:
         """The SHELL in effect for each instruction index."""
-        from ..scripts import DEFAULT_SHELL
+        from analyzer.scripts import DEFAULT_SHELL
 
         out: dict[int, tuple[str, ...]] = {}
         end_shell: dict[int, tuple[str, ...]] = {}
@@ -136,7 +136,7 @@ class Context:
         return out
 
     def shell_for(self, ins: Instruction) -> tuple[str, ...]:
-        from ..scripts import DEFAULT_SHELL
+        from analyzer.scripts import DEFAULT_SHELL
 
         if ins.keyword == "ONBUILD" or ins.trigger is not None:
             return DEFAULT_SHELL
@@ -145,7 +145,7 @@ class Context:
     @cached_property
     def runs(self) -> list:
         """A RunScript for every RUN and ONBUILD RUN."""
-        from ..scripts import DEFAULT_SHELL, run_script
+        from analyzer.scripts import DEFAULT_SHELL, run_script
 
         out = []
         for ins in self.df.instructions:
@@ -161,13 +161,13 @@ class Context:
     @cached_property
     def commands(self) -> list[tuple[object, ShellCommand]]:
         """Every (RunScript, ShellCommand) the RUNs invoke, in file order."""
-        from ..scripts import commands_of
+        from analyzer.scripts import commands_of
 
         return [(run, c) for run in self.runs for c in commands_of(run)]
 
     @cached_property
     def _commands_by_name(self) -> dict[str, list[tuple[int, object, ShellCommand]]]:
-        from ..shell import basename
+        from analyzer.shell import basename
 
         by_name: dict[str, list] = {}
         for i, (run, cmd) in enumerate(self.commands):

@@ -23,7 +23,7 @@ from . import Hit, check, word_span
 def words(ins: Instruction) -> list[tuple[str, int]]:
     """The whitespace-separated words after the keyword and flags, with their offsets in
     the logical line (quotes kept: these are positions, not values)."""
-    from ..scripts import command_offset
+    from analyzer.scripts import command_offset
 
     start = command_offset(ins)
     return [(m.group(0), m.start()) for m in re.compile(r"\S+").finditer(ins.logical, start)]
@@ -256,8 +256,8 @@ def undefined_arg_in_from(ctx):
 
 @check("AN1013")
 def invalid_default_arg_in_from(ctx):
-    from ..expand import resolve
-    from ..images import InvalidReference, is_scratch, parse_ref
+    from analyzer.expand import resolve
+    from analyzer.images import InvalidReference, is_scratch, parse_ref
 
     try:
         res = resolve(ctx.df, {})
@@ -307,7 +307,7 @@ def redundant_target_platform(ctx):
 
 @check("AN1014")
 def from_platform_flag_const(ctx):
-    from ..expand import parse_platform
+    from analyzer.expand import parse_platform
 
     res = ctx.resolution
     for stage in ctx.df.stages:
@@ -348,7 +348,7 @@ _WINDOWS_TAG = lazy(r"nanoserver|windowsservercore|servercore|ltsc20\d\d", re.IG
 
 def image_platform(image: str) -> Optional[tuple[str, Optional[str]]]:
     """(os, arch or None) an image reference can only be, when its name says so."""
-    from ..images import InvalidReference, parse_ref
+    from analyzer.images import InvalidReference, parse_ref
 
     try:
         ref = parse_ref(image)
@@ -367,7 +367,7 @@ def image_platform(image: str) -> Optional[tuple[str, Optional[str]]]:
 
 @check("AN1010")
 def invalid_base_image_platform(ctx):
-    from ..expand import parse_platform
+    from analyzer.expand import parse_platform
 
     res = ctx.resolution
     configured = ctx.option("platform")
@@ -457,7 +457,7 @@ def base_env_names(ctx, stage) -> Optional[set]:
 
     BuildKit's UndefinedVar sees the pulled base image's ENV. Here it is known for a chain
     that ends in scratch, or when the lineage resolved the base image down to its root."""
-    from ..images import is_scratch
+    from analyzer.images import is_scratch
 
     res = ctx.resolution
     root = stage
@@ -613,7 +613,7 @@ _REMOTE = lazy(r"^(?:[a-z][a-z0-9+.-]*://|git@)", re.IGNORECASE)
 
 
 def _ignore_matcher(ctx):
-    from ..dockerignore import DockerignoreError, for_dockerfile, parse
+    from analyzer.dockerignore import DockerignoreError, for_dockerfile, parse
 
     patterns = ctx.option("patterns")
     if patterns is not None:

@@ -12,7 +12,7 @@ from . import Hit, check
 def wget_and_curl(ctx):
     first = {}
     for _run, cmd in ctx.commands_named("wget", "curl"):
-        from ..shell import basename
+        from analyzer.shell import basename
 
         name = basename(cmd.name) if not cmd.dynamic else cmd.extras.get("static_basename", "")
         first.setdefault(name, cmd)
@@ -27,7 +27,7 @@ def wget_and_curl(ctx):
 
 
 def basename_of(cmd) -> str:
-    from ..shell import basename
+    from analyzer.shell import basename
 
     return basename(cmd.name) if not cmd.dynamic else cmd.extras.get("static_basename", "")
 
@@ -43,7 +43,7 @@ _INLINE_IGNORE = lazy(r"^\s*(?P<tool>hadolint|analyze)\s+ignore\s*=", re.IGNOREC
 
 @check("AN0003")
 def inline_ignore_pragma(ctx):
-    from ..model import Position
+    from analyzer.model import Position
 
     for comment in ctx.df.comments:
         m = _INLINE_IGNORE.match(comment.text)

@@ -27,7 +27,7 @@ def unknown_instruction(ctx):
 
 def _base_images(ctx):
     """(stage, FROM instruction, expanded base image) for bases that are images."""
-    from ..images import is_scratch, looks_dynamic
+    from analyzer.images import is_scratch, looks_dynamic
 
     res = ctx.resolution
     for stage in ctx.df.stages:
@@ -42,7 +42,7 @@ def _base_images(ctx):
 
 @check("AN3006")
 def untagged_base(ctx):
-    from ..images import InvalidReference, parse_ref
+    from analyzer.images import InvalidReference, parse_ref
 
     for stage, ins, image in _base_images(ctx):
         try:
@@ -60,7 +60,7 @@ def untagged_base(ctx):
 
 @check("AN3007")
 def latest_tag(ctx):
-    from ..images import InvalidReference, parse_ref
+    from analyzer.images import InvalidReference, parse_ref
 
     for stage, ins, image in _base_images(ctx):
         try:
@@ -321,7 +321,7 @@ _PROBE_BUILD = "aix/ppc64"
 
 def probe_resolution(ctx):
     """The file resolved for a made-up target and build platform."""
-    from ..expand import resolve
+    from analyzer.expand import resolve
 
     def compute():
         try:
@@ -340,7 +340,7 @@ def _strip_quotes(text: str) -> str:
 
 @check("AN3029")
 def fixed_from_platform(ctx):
-    from ..expand import parse_platform
+    from analyzer.expand import parse_platform
 
     if not any(stage.from_instruction.flag("platform") for stage in ctx.df.stages):
         return
@@ -401,7 +401,7 @@ def invalid_onbuild_trigger(ctx):
 
 
 def _referenced_names(word: str, escape: str) -> list:
-    from ..expand import expand
+    from analyzer.expand import expand
 
     try:
         exp = expand(word, {}, escape)
@@ -631,7 +631,7 @@ def _useradd_uid(argv):
 
 def _shell_value(ctx, run, word: str):
     """A RUN word with the ARG/ENV values the shell gets (None when unknown)."""
-    from ..expand import expand
+    from analyzer.expand import expand
 
     if "$(" in word or "`" in word:
         return None

@@ -40,7 +40,7 @@ class Label:
 
 def labels(ctx):
     """Every label of every LABEL (ONBUILD LABEL included), in file order."""
-    from .instructions import arg_spans, env_pairs, memo, value_of
+    from analyzer.checks.instructions import arg_spans, env_pairs, memo, value_of
 
     def compute():
         out = []
@@ -117,7 +117,7 @@ def invalid_label_key(ctx):
 
 @check("AN3049")
 def missing_label(ctx):
-    from .stages import leaf_stages, lineage_of
+    from analyzer.checks.stages import leaf_stages, lineage_of
 
     wanted = schema(ctx)
     if not wanted:
@@ -139,7 +139,7 @@ def missing_label(ctx):
 
 
 def _is_trigger_label(ctx, label) -> bool:
-    from .instructions import is_trigger
+    from analyzer.checks.instructions import is_trigger
 
     return is_trigger(ctx, label.ins)
 

@@ -21,7 +21,7 @@ _FAMILY_MANAGERS = {
 
 def _failure_handled(ctx, cmd) -> bool:
     """``cmd || ...``: the RUN goes on when the command is not found."""
-    from . import command_span
+    from analyzer.checks import command_span
 
     end = command_span(cmd)
     lines = ctx.df.lines
@@ -58,7 +58,7 @@ _PACKAGE_KIND = {"apt": "Debian package", "apk": "Alpine package"}
 
 @check("AN6001")
 def missing_command(ctx):
-    from ..lineage.analysis import suggestions
+    from analyzer.lineage.analysis import suggestions
 
     lineage = getattr(ctx, "lineage", None)
     if lineage is None:
@@ -93,7 +93,7 @@ def package_manager_needs_root(ctx):
     lineage = getattr(ctx, "lineage", None)
     if lineage is None:
         return
-    from ..effects import needs_root
+    from analyzer.effects import needs_root
 
     for chk in _checks(ctx):
         cmd = chk.command
@@ -119,7 +119,7 @@ def package_manager_needs_root(ctx):
 def foreign_package_manager(ctx):
     if getattr(ctx, "lineage", None) is None:
         return
-    from ..effects import package_manager_of
+    from analyzer.effects import package_manager_of
 
     for chk in _checks(ctx):
         family = chk.family

@@ -86,7 +86,7 @@ def _sets_pipefail(cmd) -> bool:
 
 @check("AN4006")
 def missing_pipefail(ctx):
-    from ..shell import basename
+    from analyzer.shell import basename
 
     by_run: dict[int, list] = {}  # each RUN's commands, in order (one pass, not one per RUN)
     for r, cmd in ctx.commands:
@@ -157,7 +157,7 @@ def expand_argv(ctx, run, cmd) -> list[Word]:
 
 
 def _expand_argv(ctx, run, cmd):
-    from ..expand import expand
+    from analyzer.expand import expand
 
     env = None
     seq = 0
@@ -313,7 +313,7 @@ def cache_mount_targets(ctx, run) -> list[str]:
     env = None
     for raw in ins.flag_values("mount"):
         if "$" in raw:
-            from ..expand import expand
+            from analyzer.expand import expand
 
             if env is None:
                 env = _env_values(ctx, run)

@@ -111,7 +111,7 @@ def _mount_sources(ins) -> list:
 
 def _stage_index_named(ctx, ins, value):
     """The stage a --from value on ``ins`` names (else None)."""
-    from .instructions import value_of
+    from analyzer.checks.instructions import value_of
 
     expanded = value_of(ctx, ins, value) if "$" in value else value
     if expanded is None:
@@ -125,7 +125,7 @@ def _stage_index_named(ctx, ins, value):
 
 def used_stages(ctx) -> set:
     """Stages another stage builds on, copies from or mounts."""
-    from .instructions import memo
+    from analyzer.checks.instructions import memo
 
     def compute():
         used = set()
@@ -171,7 +171,7 @@ def _from_span(stage):
 
 @check("AN3002")
 def last_user_root(ctx):
-    from .instructions import arg_spans, is_root_user, user_value
+    from analyzer.checks.instructions import arg_spans, is_root_user, user_value
 
     for stage in ctx.df.stages:
         users = list(ctx.stage_instructions(stage, "USER"))
@@ -221,7 +221,7 @@ def missing_healthcheck(ctx):
 
 @check("AN3023")
 def copy_from_own_stage(ctx):
-    from .instructions import value_of
+    from analyzer.checks.instructions import value_of
 
     for stage in ctx.df.stages:
         for ins in ctx.stage_instructions(stage, "COPY"):
@@ -294,8 +294,8 @@ def registry_allowed(domain: str, allowed) -> bool:
 
 def _external_images(ctx):
     """(instruction, word as written, expanded image, span) for every image pulled."""
-    from ..images import is_scratch, looks_dynamic
-    from .instructions import _base_images, value_of
+    from analyzer.images import is_scratch, looks_dynamic
+    from analyzer.checks.instructions import _base_images, value_of
 
     for stage, ins, image in _base_images(ctx):
         yield ins, stage.base, image, word_span(ins, stage.base, len(ins.keyword_as_written))
@@ -314,7 +314,7 @@ def _external_images(ctx):
 
 @check("AN3026")
 def untrusted_registry(ctx):
-    from ..images import InvalidReference, parse_ref
+    from analyzer.images import InvalidReference, parse_ref
 
     allowed = _allowed_registries(ctx)
     if not allowed:
@@ -343,7 +343,7 @@ def _is_absolute(path: str) -> bool:
 
 @check("AN3045")
 def copy_relative_dest_without_workdir(ctx):
-    from .instructions import copy_sources_and_dest, value_of
+    from analyzer.checks.instructions import copy_sources_and_dest, value_of
 
     workdir_at_end: dict = {}
     for stage in ctx.df.stages:
@@ -416,7 +416,7 @@ def _mentions(cmd, archive: str) -> bool:
 
 @check("AN3010")
 def copy_then_extract(ctx):
-    from .instructions import copy_sources_and_dest, value_of
+    from analyzer.checks.instructions import copy_sources_and_dest, value_of
 
     commands_by_run: dict = {}
     for run, cmd in ctx.commands:

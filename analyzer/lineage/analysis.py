@@ -87,7 +87,7 @@ def suggestions(command: str, state: State) -> list[dict]:
     the Debian release its root chose), best first, at most three."""
     release = getattr(state, "release", None)
     if release is not None:
-        from ..knowledge.debian_index import using_release
+        from analyzer.knowledge.debian_index import using_release
 
         with using_release(release):
             return _suggestions(command, state)
@@ -95,7 +95,7 @@ def suggestions(command: str, state: State) -> list[dict]:
 
 
 def _suggestions(command: str, state: State) -> list[dict]:
-    from ..knowledge.packages import commands_of_package, packages_providing
+    from analyzer.knowledge.packages import commands_of_package, packages_providing
 
     name = posixpath.basename(command)
     family = state.family or "debian"
@@ -113,7 +113,7 @@ def _suggestions(command: str, state: State) -> list[dict]:
 
 
 def analyze(df: Dockerfile, *, resolver, build_args=None, target: Optional[str] = None, platform: str = "linux/amd64", offline: bool = False) -> LineageResult:
-    from ..expand import resolve
+    from analyzer.expand import resolve
 
     result = LineageResult(df=df, offline=offline)
     walker = Walker(result.log)

@@ -13,7 +13,7 @@ LAYERS_ENV = "ANALYZE_LAYERS"
 def _registry(root, *, offline: bool, platform: str, log: list, use_cache: bool):
     """The registry client the resolver tries last; None without a cache (the built-in
     resolver of the rule examples asks nobody) or for a platform it cannot take."""
-    from .registry import Registry, RegistryError
+    from analyzer.lineage.registry import Registry, RegistryError
 
     if not use_cache:
         return None
@@ -29,16 +29,16 @@ def _engine():
     """The local Docker engine, unless ``ANALYZE_DOCKER=none`` says not to use Docker."""
     if os.environ.get("ANALYZE_DOCKER", "").strip().lower() == "none":
         return None
-    from .engine import Engine
+    from analyzer.lineage.engine import Engine
 
     return Engine.find()
 
 
 def make_resolver(*, cache_dir: Optional[str] = None, offline: bool = False, catalogs=(), platform: str = "linux/amd64", log=None, use_cache: bool = True, list_layers: bool = False):
-    from ..cachedir import cache_root
-    from .catalog import build_catalog
-    from .fetch import Fetcher
-    from .resolve import Resolver
+    from analyzer.cachedir import cache_root
+    from analyzer.lineage.catalog import build_catalog
+    from analyzer.lineage.fetch import Fetcher
+    from analyzer.lineage.resolve import Resolver
 
     root = cache_root(cache_dir) if use_cache else None
     fetcher = Fetcher(root, offline=offline)
@@ -60,6 +60,6 @@ def builtin_resolver(platform: str = "linux/amd64"):
 
 
 def analyze_file(df, resolver, *, build_args=None, target=None, platform: str = "linux/amd64"):
-    from .analysis import analyze
+    from analyzer.lineage.analysis import analyze
 
     return analyze(df, resolver=resolver, build_args=build_args, target=target, platform=platform, offline=getattr(resolver.fetcher, "offline", False))

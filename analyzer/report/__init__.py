@@ -49,29 +49,29 @@ def render(
     top-level above the current directory, or the current directory."""
     fmt = resolve_format(fmt)
     if fmt == "json":
-        from .json_format import render_json
+        from analyzer.report.json_format import render_json
 
         return render_json(results, version)
     if fmt == "sarif":
-        from .sarif import render_sarif
+        from analyzer.report.sarif import render_sarif
 
         if catalog is None:
-            from ..rules import load_catalog
+            from analyzer.rules import load_catalog
 
             catalog = load_catalog()
         return render_sarif(results, version=version, catalog=catalog, root=root)
     if fmt == "github":
-        from .github import render_github
+        from analyzer.report.github import render_github
 
         return render_github(results, root=root)
     if fmt == "gitlab":
-        from .gitlab import render_gitlab
+        from analyzer.report.gitlab import render_gitlab
 
         return render_gitlab(results, root=root)
     if fmt == "checkstyle":
-        from .checkstyle import render_checkstyle
+        from analyzer.report.checkstyle import render_checkstyle
 
         return render_checkstyle(results)
-    from .text import render_text
+    from analyzer.report.text import render_text
 
     return render_text(results, color=color)
