@@ -66,24 +66,33 @@ def _dump(obj, level: int, out: list) -> None:
 _SCALARS = {True: "true", False: "false", None: "null"}
 
 
+_KEYS: dict = {}  # key -> its encoded form and ": " (the few keys of findings recur)
+
+
 def _flat(obj: dict, level: int):
     """``"key": value`` texts when every value is a string, an int, true, false, null or
     a list of strings (the values written at ``level``), else None."""
     parts = []
+    keys = _KEYS
     for key, value in obj.items():
+        head = keys.get(key)
+        if head is None:
+            head = _string(key) + ": "
+            if len(keys) < 4096:
+                keys[key] = head
         kind = type(value)
         if kind is str:
-            parts.append(_string(key) + ": " + _string(value))
+            parts.append(head + _string(value))
         elif kind is int:
-            parts.append(_string(key) + ": " + int.__repr__(value))
+            parts.append(head + int.__repr__(value))
         elif value is None or kind is bool:
-            parts.append(_string(key) + ": " + _SCALARS[value])
+            parts.append(head + _SCALARS[value])
         elif (kind is list or kind is tuple) and all(type(v) is str for v in value):
             if not value:
-                parts.append(_string(key) + ": []")
+                parts.append(head + "[]")
             else:
                 inner = "\n" + _INDENT * (level + 1)
-                parts.append(_string(key) + ": [" + inner + ("," + inner).join(map(_string, value)) + "\n" + _INDENT * level + "]")
+                parts.append(head + "[" + inner + ("," + inner).join(map(_string, value)) + "\n" + _INDENT * level + "]")
         else:
             return None
     return parts

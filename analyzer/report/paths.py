@@ -22,6 +22,8 @@ def to_bytes(text: str) -> bytes:
 def clean(text: str) -> str:
     """``text`` with lone surrogates (undecodable bytes in file names) as U+FFFD, so that
     it encodes as UTF-8."""
+    if text.isascii():  # the usual case, told without a scan by the pattern
+        return text
     return _SURROGATE.sub("\ufffd", text)
 
 
