@@ -1537,9 +1537,9 @@ def _run_file(ctx: _Ctx, name: str) -> list:
     from analyzer.knowledge.installers import installer_script
 
     raw = ctx.cmd.name if not ctx.cmd.dynamic else (ctx.word(ctx.cmd.name) or "")
-    if not raw:
-        return []
-    path = ctx.path(raw) if "/" in raw else None
+    if "/" not in raw:
+        return []  # a command found on PATH: every case below runs a file named by its path
+    path = ctx.path(raw)
     args = ctx.args()
     if path is not None and ctx.memory is not None and path in ctx.memory.downloads:
         return _run_source(ctx, ctx.memory.downloads[path] + " " + posixpath.basename(path), args, raw)

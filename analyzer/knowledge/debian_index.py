@@ -35,7 +35,6 @@ from __future__ import annotations
 import os
 import re
 import threading
-from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Optional
 
@@ -294,18 +293,24 @@ def package_exists(release: str, package: str) -> Optional[bool]:
     return f"\n{package}\n" in text
 
 
-@contextmanager
-def using_release(release):
+class using_release:  # noqa: N801 (used as a function: ``with using_release(r):``)
     """Within the block, apt lookups through :class:`DebianAptIndex` answer from
     ``release`` (a codename or a :class:`ReleaseChoice`; None: :data:`DEFAULT_RELEASE`).
-    Per thread and per asyncio task, like any context variable."""
-    if isinstance(release, tuple):
-        release = release[0] if release else None
-    token = _IN_EFFECT.set(release)
-    try:
-        yield
-    finally:
-        _IN_EFFECT.reset(token)
+    Per thread and per asyncio task, like any context variable. (A class rather than a
+    generator: the lineage walk enters it for every command.)"""
+
+    __slots__ = ("_release", "_token")
+
+    def __init__(self, release):
+        if isinstance(release, tuple):
+            release = release[0] if release else None
+        self._release = release
+
+    def __enter__(self) -> None:
+        self._token = _IN_EFFECT.set(self._release)
+
+    def __exit__(self, *exc) -> None:
+        _IN_EFFECT.reset(self._token)
 
 
 def release_in_effect() -> str:
