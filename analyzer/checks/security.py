@@ -92,6 +92,7 @@ _WORD_PATTERNS = [  # (lower-case text the word must contain, pattern, why)
     ("strict-ssl", lazy(_KEY_START + r"strict-ssl\s*=\s*false\b", re.I), "makes npm accept any TLS certificate"),
     ("sslverify", lazy(r"\bhttp\.(?:[^\s=]+\.)?sslverify\s*=\s*(?:false|0|no)\b", re.I), "turns off git's TLS certificate checks"),
 ]
+_WORD_NEEDLES = tuple(dict.fromkeys(needle for needle, _, _ in _WORD_PATTERNS))
 
 
 def _curl_insecure(cmd: ShellCommand) -> Iterator[tuple[int, str]]:
@@ -202,6 +203,9 @@ def tls_verification_disabled(ctx):
             h = hit(_arg_pos(cmd, index), f"{why}: a man in the middle can replace what is downloaded")
             if h:
                 yield h
+        words = "\x00".join(cmd.argv[1:]).lower()
+        if not any(needle in words for needle in _WORD_NEEDLES):
+            continue  # no word holds what any of the patterns needs
         for i, word in enumerate(cmd.argv[1:], start=1):
             low = word.lower()
             for needle, pattern, why in _WORD_PATTERNS:
