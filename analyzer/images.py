@@ -168,8 +168,23 @@ class ImageRef:
         return self.normalized
 
 
+_PARSED: dict = {}  # text -> ImageRef (immutable): a few references recur in every file
+
+
 def parse_ref(text: str) -> ImageRef:
     """Parse and normalise an image reference; raise ``InvalidReference`` if invalid."""
+    if type(text) is str:
+        known = _PARSED.get(text)
+        if known is not None:
+            return known
+    ref = _parse_ref(text)
+    if len(_PARSED) >= 4096:
+        _PARSED.clear()
+    _PARSED[text] = ref
+    return ref
+
+
+def _parse_ref(text: str) -> ImageRef:
     if not isinstance(text, str):
         raise TypeError(f"image reference must be a string, not {type(text).__name__}")
     if text == "":

@@ -68,10 +68,19 @@ class Context:
         key = (keywords, triggers)
         found = self._by_keywords.get(key)
         if found is None:
-            wanted = {k.upper() for k in keywords}
-            found = self._by_keywords[key] = [
-                eff for ins in self.df.instructions for eff in ((ins.effective if triggers else ins),) if not wanted or eff.keyword in wanted
-            ]
+            if len(keywords) == 1:  # the usual question: one pass over the file answers all
+                groups = self._by_keywords.get(triggers)
+                if groups is None:
+                    groups = self._by_keywords[triggers] = {}
+                    for ins in self.df.instructions:
+                        eff = ins.effective if triggers else ins
+                        groups.setdefault(eff.keyword, []).append(eff)
+                found = self._by_keywords[key] = groups.get(keywords[0].upper(), [])
+            else:
+                wanted = {k.upper() for k in keywords}
+                found = self._by_keywords[key] = [
+                    eff for ins in self.df.instructions for eff in ((ins.effective if triggers else ins),) if not wanted or eff.keyword in wanted
+                ]
         return iter(found)
 
     def stage_instructions(self, stage: Stage, *keywords: str) -> Iterator[Instruction]:

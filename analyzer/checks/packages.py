@@ -264,13 +264,16 @@ def parse_args(words: list[Word], takes_value=frozenset()) -> Args:
 
 
 def _runs_with_commands(ctx):
-    """[(run, [commands of that run])] in file order."""
-    out: list = []
-    for run, cmd in ctx.commands:
-        if out and out[-1][0] is run:
-            out[-1][1].append(cmd)
-        else:
-            out.append((run, [cmd]))
+    """[(run, [commands of that run])] in file order (worked out once per file)."""
+    out = ctx.__dict__.get("_runs_with_commands")
+    if out is None:
+        out = []
+        for run, cmd in ctx.commands:
+            if out and out[-1][0] is run:
+                out[-1][1].append(cmd)
+            else:
+                out.append((run, [cmd]))
+        ctx.__dict__["_runs_with_commands"] = out
     return out
 
 
