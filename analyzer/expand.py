@@ -409,6 +409,11 @@ def expand(word: str, env: Mapping[str, str], escape: str = "\\") -> Expansion:
     """
     if len(escape) != 1:
         raise ValueError(f"escape must be one character, not {escape!r}")
+    if (
+        len(word) <= MAX_EXPANSION
+        and "$" not in word and "'" not in word and '"' not in word and escape not in word
+    ):  # nothing for the lexer to do (most words): the word itself, no variable read
+        return Expansion(value=word, undefined=(), used=(), missing=())
     lexer = _Lexer(word, env, escape)
     try:
         value = lexer.word(None, False)

@@ -211,3 +211,28 @@ def test_top_level_command_count_matches_its_definition():
             assert _top_level_count(cmds) == _top_level_model(cmds), text
             nested += _top_level_model(cmds) < len([c for c in cmds if not c.wrappers])
     assert nested >= 2  # commands inside others' arguments were among those counted
+
+
+@pytest.mark.parametrize("escape", ["\\", "`"])
+def test_words_without_anything_to_expand_skip_the_lexer_with_the_same_answer(escape):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from analyzer.expand import Expansion, _Lexer, expand
+
+    env = {"A": "1", "HOME": "/root"}
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(alphabet=st.sampled_from(list("ab=:/.-_{}()[]*?~ \t\n\u00e9\\`$'\"")), max_size=30))
+    def check(word):
+        lexer = _Lexer(word, env, escape)
+        try:
+            value = lexer.word(None, False)
+        except Exception as exc:
+            with pytest.raises(type(exc)):
+                expand(word, env, escape)
+            return
+        long_way = Expansion(value=value, undefined=tuple(lexer.undefined), used=tuple(lexer.used), missing=tuple(lexer.missing))
+        assert expand(word, env, escape) == long_way
+
+    check()
