@@ -299,8 +299,11 @@ def _unknown_system(via: str, package: Optional[str] = None) -> list:
     return [_unknown(d, via, package) for d in _SYSTEM_BIN_DIRS]
 
 
+_URL_SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://")
+
+
 def _is_url(text: str) -> bool:
-    return bool(re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", text))
+    return bool(_URL_SCHEME.match(text))
 
 
 def _bin_like(ctx: _Ctx, directory: str) -> bool:

@@ -39,10 +39,13 @@ class RunScript:
         return self.interpreter in _POSIX_SHELLS
 
 
+_PATH_SEP = re.compile(r"[\\/]")
+
+
 def shell_name(shell: tuple[str, ...]) -> str:
     if not shell:
         return "sh"
-    base = re.split(r"[\\/]", shell[0])[-1].lower()
+    base = _PATH_SEP.split(shell[0])[-1].lower()
     if base.endswith(".exe"):
         base = base[:-4]
     return base

@@ -20,13 +20,16 @@ from . import Hit, check, word_span
 # --- shared helpers ----------------------------------------------------------------------
 
 
+_NON_BLANK = re.compile(r"\S+")
+
+
 def words(ins: Instruction) -> list[tuple[str, int]]:
     """The whitespace-separated words after the keyword and flags, with their offsets in
     the logical line (quotes kept: these are positions, not values)."""
     from analyzer.scripts import command_offset
 
     start = command_offset(ins)
-    return [(m.group(0), m.start()) for m in re.compile(r"\S+").finditer(ins.logical, start)]
+    return [(m.group(0), m.start()) for m in _NON_BLANK.finditer(ins.logical, start)]
 
 
 def span_at(ins: Instruction, start: int, length: int) -> Position:

@@ -44,12 +44,16 @@ def _exec_words(run) -> Iterator[tuple[str, Position]]:
         yield word, pos
 
 
+_PIP = re.compile(r"pip(?:\d+(?:\.\d+)?)?")
+_PYTHON = re.compile(r"python(?:\d+(?:\.\d+)?)?")
+
+
 def _is_pip(cmd: ShellCommand) -> Optional[int]:
     """Index in argv where pip's own arguments start, when ``cmd`` runs pip."""
     name = _name(cmd)
-    if re.fullmatch(r"pip(?:\d+(?:\.\d+)?)?", name):
+    if _PIP.fullmatch(name):
         return 1
-    if re.fullmatch(r"python(?:\d+(?:\.\d+)?)?", name) and list(cmd.argv[1:3]) == ["-m", "pip"]:
+    if _PYTHON.fullmatch(name) and list(cmd.argv[1:3]) == ["-m", "pip"]:
         return 3
     if name == "uv" and len(cmd.argv) > 1 and cmd.argv[1] == "pip":
         return 2
