@@ -463,7 +463,18 @@ class Walker:
                     self.log.append(f"line {ins.start_line}: could not judge {cmd.name}: {exc}")
                     effects = []
                 made: dict = {}  # via -> Provenance: an install's many paths share one
+                files, removed = st.files, st.removed
                 for eff in effects:
+                    # the common effect inline (what _apply_effect does with it): a new
+                    # path provided, not by chmod/chown
+                    path = eff.path
+                    if eff.kind == "provide" and path and path not in files:
+                        p = made.get(eff.via or cmd.name)
+                        if p is not None:
+                            files[path] = p
+                            if path in removed:
+                                del removed[path]
+                            continue
                     self._apply_effect(st, eff, prov, cmd, made)
         finally:
             # `export PATH=...` lasts for the rest of this RUN only
