@@ -57,6 +57,7 @@ class Context:
         self.current_rule = ""
         self.lineage = None  # analyzer.lineage.analysis.LineageResult, when lineage was resolved
         self._by_keywords: dict = {}  # (keywords, triggers) -> instructions: many checks ask alike
+        self._by_stage: dict = {}  # (id of a stage, keywords) -> (the stage, its instructions)
 
     # -- options ------------------------------------------------------------------
     def option(self, name: str, default=None):
@@ -84,12 +85,17 @@ class Context:
         return iter(found)
 
     def stage_instructions(self, stage: Stage, *keywords: str) -> Iterator[Instruction]:
-        wanted = {k.upper() for k in keywords}
-        for ins in stage.instructions:
-            if ins.trigger is not None:
-                continue  # runs in a child image, not here
-            if not wanted or ins.keyword in wanted:
-                yield ins
+        """The stage's own instructions (not ONBUILD triggers, which run in a child image)
+        with one of ``keywords`` (any, without), in order."""
+        key = (id(stage), keywords)
+        entry = self._by_stage.get(key)
+        if entry is None or entry[0] is not stage:
+            wanted = {k.upper() for k in keywords}
+            entry = self._by_stage[key] = (
+                stage,  # kept: its id stays its own
+                [ins for ins in stage.instructions if ins.trigger is None and (not wanted or ins.keyword in wanted)],
+            )
+        return iter(entry[1])
 
     @cached_property
     def resolution(self):
