@@ -537,8 +537,8 @@ def _first_per_run(ctx, wanted):
     """(run, [matching commands]) for each RUN with a command named in ``wanted``."""
     found: dict = {}
     order = []
-    for run, cmd in ctx.commands:
-        if cmd.function or command_name(cmd) not in wanted:
+    for run, cmd in ctx.commands_named(*wanted):  # in file order, by the index of names
+        if cmd.function:
             continue
         if id(run) not in found:
             found[id(run)] = (run, [])
