@@ -89,8 +89,22 @@ def _heredoc_only(command: str) -> Optional[str]:
 
 
 def run_script(ins: Instruction, shell: tuple[str, ...] = DEFAULT_SHELL) -> RunScript:
-    """The shell text of a RUN (or an ONBUILD RUN's trigger)."""
+    """The shell text of a RUN (or an ONBUILD RUN's trigger); worked out once per
+    instruction and shell (the checks and the lineage walk both ask)."""
     ins = ins.effective
+    own = getattr(ins, "__dict__", None)
+    if own is None or type(shell) is not tuple:
+        return _run_script(ins, shell)
+    known = own.get("_run_scripts")
+    if known is None:
+        known = own["_run_scripts"] = {}
+    found = known.get(shell)
+    if found is None:
+        found = known[shell] = _run_script(ins, shell)
+    return found
+
+
+def _run_script(ins: Instruction, shell: tuple[str, ...]) -> RunScript:
     interpreter = shell_name(shell)
     if ins.json:
         positions = _json_positions(ins)
