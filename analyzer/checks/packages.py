@@ -349,11 +349,18 @@ def _removes(ctx, run, cmd, directories) -> bool:
     return any(covers(w.text, d) for w in args.operands for d in directories)
 
 
-def _missing_cleanup(ctx, is_install, is_clean, directories):
+def _missing_cleanup(ctx, is_install, is_clean, directories, names):
     """For every RUN that installs and leaves the cache behind, the first install after the
     last clean-up (the RUN must clean up after itself: a later RUN cannot shrink the layer).
-    ``directories``: the cache directories, or a function of the run giving them."""
+    ``directories``: the cache directories, or a function of the run giving them.
+    ``names``: every command name ``is_install`` or ``is_clean`` can be true for; a RUN
+    with none of them (nor ``rm``) is not looked at."""
+    relevant = {id(run) for run, _cmd in ctx.commands_named(*names, "rm")}
+    if not relevant:
+        return
     for run, cmds in _runs_with_commands(ctx):
+        if id(run) not in relevant:
+            continue
         dirs = directories(run) if callable(directories) else directories
         pending = None
         for cmd in cmds:
@@ -433,7 +440,7 @@ def apt_lists_left(ctx):
         # apt 2.7+ removes the lists itself with dist-clean
         return _name(cmd) in ("apt-get", "apt") and parse_args(expand_argv(ctx, run, cmd), _APT_VALUE).action() == "dist-clean"
 
-    for run, cmd in _missing_cleanup(ctx, is_update, is_clean, lists):
+    for run, cmd in _missing_cleanup(ctx, is_update, is_clean, lists, ("apt-get", "apt")):
         if not _kept(ctx, run, kept):
             continue
         yield Hit(
@@ -625,7 +632,7 @@ def yarn_cache_left(ctx):
         return _YARN_CACHE + ((folder,) if folder else ())
 
     kept = _stages_kept(ctx)
-    for run, cmd in _missing_cleanup(ctx, is_install, is_clean, dirs):
+    for run, cmd in _missing_cleanup(ctx, is_install, is_clean, dirs, ("yarn",)):
         if not _kept(ctx, run, kept):
             continue
         yield Hit(command_span(cmd), "yarn install leaves its package cache in the layer: run yarn cache clean in the same RUN")
@@ -776,7 +783,7 @@ def _rpm_cleanup(ctx, names, clean_tools, directories):
         ops = [w.text for w in parse_args(expand_argv(ctx, run, cmd), _RPM_VALUE).operands]
         return ops[:1] == ["clean"] and "all" in ops[1:]
 
-    return _missing_cleanup(ctx, is_install, is_clean, directories)
+    return _missing_cleanup(ctx, is_install, is_clean, directories, tuple(names) + tuple(clean_tools))
 
 
 @check("AN3030")
@@ -873,7 +880,7 @@ def zypper_clean(ctx):
     def is_clean(run, cmd):
         return _name(cmd) == "zypper" and _zypper_args(ctx, run, cmd).action() in ("clean", "cc")
 
-    for _run, cmd in _missing_cleanup(ctx, is_install, is_clean, ("/var/cache/zypp",)):
+    for _run, cmd in _missing_cleanup(ctx, is_install, is_clean, ("/var/cache/zypp",), ("zypper",)):
         yield Hit(command_span(cmd), "zypper install leaves its cache in the layer: run zypper clean in the same RUN")
 
 
