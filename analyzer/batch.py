@@ -198,7 +198,18 @@ def _init_worker(settings: RunSettings) -> None:
 
     global _WORKER
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
+    _batch_gc()
     _WORKER = FileAnalyzer(settings)
+
+
+def _batch_gc() -> None:
+    """Fewer young-generation collections for a long batch: analysing a file allocates
+    many short-lived objects, and at the default threshold (700) the collector runs a few
+    hundred times per thousand files for 2-3% of the time; at 20,000, a few times."""
+    import gc
+
+    if gc.get_threshold()[0] < 20000:
+        gc.set_threshold(20000, *gc.get_threshold()[1:])
 
 
 def _work(item: str) -> Outcome:
@@ -267,6 +278,8 @@ def lint_inputs(inputs: list[str], settings: RunSettings, *, err=None) -> Batch:
     err = err or sys.stderr
     analyzer = FileAnalyzer(settings)  # a bad --config fails here, before any work
     jobs = 1 if ("-" in inputs or settings.verbose) else choose_jobs(len(inputs), settings.jobs)
+    if jobs == 1 and len(inputs) >= POOL_THRESHOLD:
+        _batch_gc()
     batch = Batch(jobs=jobs)
     outcomes: Iterable[Outcome] = map(analyzer, inputs) if jobs == 1 else _parallel(inputs, settings, jobs)
     try:
