@@ -20,6 +20,8 @@ Use :func:`load` with a context directory or a file, or :func:`parse` with the t
 
 from __future__ import annotations
 
+import os
+
 import posixpath
 import re
 from dataclasses import dataclass
@@ -312,11 +314,13 @@ def for_dockerfile(dockerfile: Union[str, Path], context: Union[str, Path, None]
     it wins over ``.dockerignore`` at the context root (the Dockerfile's directory unless
     ``context`` is given). None when neither exists."""
     df = Path(dockerfile)
-    specific = df.with_name(df.name + ".dockerignore")
-    if specific.is_file():
-        return load(specific)
-    root = Path(context) if context is not None else df.parent
-    general = root / ".dockerignore"
-    if general.is_file():
-        return load(general)
+    if not df.name:
+        raise DockerignoreError(f"{dockerfile}: not a file name")
+    # the checks as plain strings (each Dockerfile of a batch asks): Path objects only
+    # for a file that is there
+    if os.path.isfile(str(df) + ".dockerignore"):
+        return load(df.with_name(df.name + ".dockerignore"))
+    root = str(context) if context is not None else (os.path.dirname(str(df)) or ".")
+    if os.path.isfile(os.path.join(root, ".dockerignore")):
+        return load(Path(root) / ".dockerignore")
     return None
