@@ -116,13 +116,15 @@ def _start_directory(start: Optional[str]) -> Path:
 
 
 def _in_directory(d: Path) -> Optional[Path]:
+    # plain strings for the look (every directory of a batch is looked at), a Path for a find
+    base = str(d)
     for name in (".analyze.yaml", ".analyze.yml"):
-        candidate = d / name
-        if candidate.is_file():
-            return candidate
-    pyproject = d / "pyproject.toml"
-    if pyproject.is_file() and _pyproject_table(pyproject) is not None:
-        return pyproject
+        if os.path.isfile(os.path.join(base, name)):
+            return d / name
+    if os.path.isfile(os.path.join(base, "pyproject.toml")):
+        pyproject = d / "pyproject.toml"
+        if _pyproject_table(pyproject) is not None:
+            return pyproject
     return None
 
 
