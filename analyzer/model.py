@@ -34,10 +34,14 @@ class DecodeError(AnalyzerError):
 
 def evolve(obj, **changes):
     """``dataclasses.replace`` for the model's frozen classes, without its per-call field
-    introspection (they have no ``__post_init__`` and no init-only fields)."""
+    introspection (they have no ``__post_init__`` and no init-only fields). What was
+    worked out from the old object and kept on it (``_``-named entries: a RUN's script
+    and commands) is not carried over."""
     new = object.__new__(type(obj))
     fields = new.__dict__
     fields.update(obj.__dict__)
+    for memo in [k for k in fields if k[:1] == "_"]:
+        del fields[memo]
     for name, value in changes.items():
         if name not in fields:
             raise TypeError(f"{type(obj).__name__} has no field {name!r}")

@@ -236,3 +236,17 @@ def test_words_without_anything_to_expand_skip_the_lexer_with_the_same_answer(es
         assert expand(word, env, escape) == long_way
 
     check()
+
+
+def test_a_changed_instruction_keeps_nothing_worked_out_from_the_old_one():
+    from analyzer.model import evolve
+    from analyzer.scripts import commands_of, run_script
+
+    df = parse("FROM alpine\nRUN apk add curl && curl -V\n")
+    ins = df.instructions[1]
+    run = run_script(ins)
+    assert run_script(ins) is run and commands_of(run)  # worked out and kept on ins
+    moved = evolve(ins, stage=5)
+    assert moved.stage == 5 and moved == evolve(ins, stage=5)
+    again = run_script(moved)
+    assert again is not run and again.instruction is moved  # not the old one's script
