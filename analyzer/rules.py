@@ -243,6 +243,8 @@ class Suppressions:
     shell: Optional[str] = None
 
     def suppressed(self, finding: Finding) -> bool:
+        if not (self.global_ids or self.ranges or self.skip_all_checks):
+            return False  # a file without pragmas or a check directive (most files)
         tokens = {finding.rule.lower(), *(a.lower() for a in finding.aliases)}
         if tokens & self.global_ids:
             return True
@@ -343,18 +345,17 @@ def lint(df: Dockerfile, options: LintOptions = LintOptions(), catalog: Optional
     from analyzer.checks import Context, registered
 
     catalog = catalog if catalog is not None else load_catalog()
-    checks = registered()
     sup = scan_suppressions(df)
     ctx = Context(df, options, shell_pragma=sup.shell)
     ctx.lineage = lineage
     error_mode = _check_error_mode(df)
     findings: list[Finding] = []
     seen = set()
-    for rid, rule, severity, buildkit in _rules_to_run(options, catalog):
+    for rid, rule, severity, buildkit, run_check in _rules_to_run(options, catalog, registered):
         if error_mode and buildkit:
             severity = "error"
         ctx.current_rule = rid
-        for hit in checks[rid](ctx):
+        for hit in run_check(ctx):
             pos = hit.position
             key = (rid, pos.line, pos.column, hit.message)
             if key in seen:
@@ -395,12 +396,14 @@ def _secrets_masked(findings: list[Finding], ctx) -> list[Finding]:
     return [replace(f, message=redactor.values_text(f.message)) if any(v in f.message for v in redactor.values) else f for f in findings]
 
 
-def _rules_to_run(options: LintOptions, catalog: dict) -> list:
-    """``(id, rule, severity, is a BuildKit check)`` of every rule ``options`` enables, worked
-    out once per options and catalog (kept on the options object, which never changes)."""
+def _rules_to_run(options: LintOptions, catalog: dict, registered) -> list:
+    """``(id, rule, severity, is a BuildKit check, its check function)`` of every rule
+    ``options`` enables, worked out once per options and catalog (kept on the options
+    object, which never changes). ``registered()`` gives the check functions."""
     plans = options.__dict__.setdefault("_plans", {})
     plan = plans.get(id(catalog))
     if plan is None or plan[0] is not catalog:
+        checks = registered()
         rows = []
         for rid, rule in catalog.items():
             if rid in options.ignore or rid == PARSE_ERROR_RULE:
@@ -410,7 +413,7 @@ def _rules_to_run(options: LintOptions, catalog: dict) -> list:
             severity = options.severity_of(rule)
             if severity == "off":
                 continue
-            rows.append((rid, rule, severity, any(_is_buildkit_alias(a) for a in rule.aliases)))
+            rows.append((rid, rule, severity, any(_is_buildkit_alias(a) for a in rule.aliases), checks[rid]))
         plan = plans[id(catalog)] = (catalog, rows)
     return plan[1]
 
