@@ -458,7 +458,7 @@ class Walker:
                 if check is not None:
                     check(ins, cmd, st)
                 try:
-                    effects = effects_of(cmd, _View(st), st.memory)
+                    effects = effects_of(cmd, st, st.memory)  # a State is a StateView
                 except Exception as exc:
                     self.log.append(f"line {ins.start_line}: could not judge {cmd.name}: {exc}")
                     effects = []
@@ -539,21 +539,6 @@ def substituted(cmd: ShellCommand, env: dict) -> ShellCommand:
     name = words[0] if words else cmd.name
     dynamic = cmd.dynamic and "$" in name
     return replace(cmd, argv=tuple(words), name=name if not dynamic else cmd.name, dynamic=dynamic)
-
-
-class _View:
-    """The StateView analyzer.effects reads."""
-
-    def __init__(self, st: State):
-        self._st = st
-        self.env = st.env
-        self.family = st.family
-        self.release = st.release
-        self.user = st.user
-        self.workdir = st.workdir
-
-    def which(self, name: str) -> Optional[str]:
-        return self._st.which(name)
 
 
 def _history_setting(history: list, keyword: str, value: str) -> str:
