@@ -192,7 +192,7 @@ def parse(text: str, path: str = "Dockerfile") -> Dockerfile:
     directives, escape = scan_directives(lines)
     # a plain file is read here as BuildKit's parser reads it (analyzer.parse_plain);
     # anything else crosses into the Go parser itself
-    commands = plain_commands(lines) if escape == "\\" and PLAIN_PATH else None
+    commands = plain_commands(lines, escape) if PLAIN_PATH else None
     if commands is None:
         import dockerfile as bk
 
@@ -397,7 +397,7 @@ def _trigger(onbuild: Instruction, lines: list[str], escape: str, end: int) -> O
     kw = onbuild.keyword_as_written
     chunk[0] = first[:col] + " " * len(kw) + first[col + len(kw) :]
     prefix = [f"# escape={escape}"] if escape != "\\" else []
-    cmds = plain_commands(chunk) if not prefix and PLAIN_PATH else None
+    cmds = plain_commands(prefix + chunk, escape) if PLAIN_PATH else None
     if cmds is None:
         import dockerfile as bk
 

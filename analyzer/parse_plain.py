@@ -1,17 +1,17 @@
 """BuildKit's reading of a plain Dockerfile, without the Go bridge.
 
-Most Dockerfiles use a small part of the syntax: the default escape character, printable
-ASCII, the common instructions (ONBUILD and HEALTHCHECK included), ``--flag`` words,
-continuation lines, JSON arrays of simple strings, ENV/LABEL/ARG words with quotes but no
-escape characters. For such a file, :func:`plain_commands` gives exactly what BuildKit's
-parser (the ``dockerfile`` package) gives, without crossing into Go (about 20 µs an
-instruction there, and 5 ms to load). Anything else — heredocs, an escape directive, an
-escape character in ENV/LABEL/ARG, a JSON array with escapes or trailing text, comments or
-blank lines inside a continuation, a continuation at the end of the file, a character
-outside printable ASCII, an unknown instruction, a file without instructions — makes it
-answer None, and the file goes to BuildKit's parser, which also words every error.
-``tests/test_parse_plain.py`` compares the two on every file at hand and on generated
-lines.
+Most Dockerfiles use a small part of the syntax: printable ASCII, the common instructions
+(ONBUILD and HEALTHCHECK included), ``--flag`` words, continuation lines, JSON arrays of
+strings with simple escapes, ENV/LABEL/ARG words with quotes but no escape character.
+For such a file, with either escape character (``\\`` or a backtick), :func:`plain_commands`
+gives exactly what BuildKit's parser (the ``dockerfile`` package) gives, without crossing
+into Go (about 20 µs an instruction there, and 5 ms to load). Anything else — heredocs, an
+escape character in ENV/LABEL/ARG or a flag, a JSON array with ``\\u`` escapes, control
+characters or trailing text, comments or blank lines inside a continuation, a continuation
+at the end of the file, a character outside printable ASCII, an unknown instruction, a file
+without instructions — makes it answer None, and the file goes to BuildKit's parser, which
+also words every error. ``tests/test_parse_plain.py`` compares the two on every file at
+hand and on generated lines.
 """
 
 from __future__ import annotations
@@ -35,11 +35,23 @@ class PlainCommand(NamedTuple):
 
 
 _OUTSIDE = re.compile(r"[^\t\n\x20-\x7e]")  # anything but printable ASCII, tab and newline
-_CONTINUED = re.compile(r"\\[ \t]*$")
-_DOUBLED = re.compile(r"\\\\[ \t]*$")  # an escaped escape character at the end: not plain
+_ENDS: dict = {}  # escape character -> (continued line, escaped escape at the end) patterns
+
+
+def _ends(escape: str) -> tuple:
+    found = _ENDS.get(escape)
+    if found is None:
+        e = re.escape(escape)
+        found = _ENDS[escape] = (re.compile(e + r"[ \t]*$"), re.compile(e + e + r"[ \t]*$"))
+    return found
 _KEYWORD = re.compile(r"([A-Za-z]+)(?:[ \t]+|$)")
-_JSON = re.compile(r'\[[ \t]*(?:"[^"\\]*"[ \t]*(?:,[ \t]*"[^"\\]*"[ \t]*)*)?\]')
-_JSON_STRING = re.compile(r'"([^"\\]*)"')
+# a JSON string as Go's decoder takes it and Python's agrees: no control characters, and
+# only the escapes that mean the same everywhere (\u escapes are left to BuildKit)
+_JSON_STR = r'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt])*"'
+_JSON = re.compile(r"\[[ \t]*(?:" + _JSON_STR + r"[ \t]*(?:,[ \t]*" + _JSON_STR + r"[ \t]*)*)?\]")
+_JSON_STRING = re.compile(r'"((?:[^"\\\x00-\x1f]|\\["\\/bfnrt])*)"')
+_JSON_ESCAPE = re.compile(r'\\(["\\/bfnrt])')
+_JSON_MEANS = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 _BLANKS = re.compile(r"[ \t]+")
 
 _MAYBE_JSON = frozenset({"RUN", "CMD", "ENTRYPOINT", "SHELL"})  # JSON, else the rest as one
@@ -50,11 +62,13 @@ _PAIRS = frozenset({"ENV", "LABEL"})
 _HEREDOC_ABLE = frozenset({"RUN", "COPY", "ADD"})
 
 
-def plain_commands(lines: list[str]) -> Optional[list[PlainCommand]]:
+def plain_commands(lines: list[str], escape: str = "\\") -> Optional[list[PlainCommand]]:
     """The commands BuildKit's parser reads from ``lines`` (the physical lines of a file
-    with the default escape character), or None when the file is not plain."""
-    if _OUTSIDE.search("\n".join(lines)):
+    whose escape character is ``escape``, directives included), or None when the file is
+    not plain."""
+    if escape not in ("\\", "`") or _OUTSIDE.search("\n".join(lines)):
         return None
+    continued, doubled = _ends(escape)
     out: list[PlainCommand] = []
     n = len(lines)
     i = 0
@@ -67,12 +81,12 @@ def plain_commands(lines: list[str]) -> Optional[list[PlainCommand]]:
         parts = []
         current = raw
         while True:
-            m = _CONTINUED.search(current)
+            m = continued.search(current)
             if m is None:
                 parts.append(current)
                 i += 1
                 break
-            if _DOUBLED.search(current):
+            if doubled.search(current):
                 return None
             parts.append(current[: m.start()])
             i += 1
@@ -82,14 +96,14 @@ def plain_commands(lines: list[str]) -> Optional[list[PlainCommand]]:
             following = current.lstrip(" \t")
             if not following or following[0] == "#":
                 return None  # BuildKit skips these (with a warning): left to it
-        command = _command("".join(parts), start, i)
+        command = _command("".join(parts), start, i, escape)
         if command is None:
             return None
         out.append(command)
     return out or None  # no instructions: BuildKit's parser has its error for that
 
 
-def _command(logical: str, start: int, end: int) -> Optional[PlainCommand]:
+def _command(logical: str, start: int, end: int, escape: str) -> Optional[PlainCommand]:
     m = _KEYWORD.match(logical)
     if m is None:
         return None
@@ -104,7 +118,8 @@ def _command(logical: str, start: int, end: int) -> Optional[PlainCommand]:
                 cut = k
                 break
         word = rest[:cut]
-        if word == "--" or '"' in word or "'" in word or "\\" in word:
+        # (BuildKit reads a backslash in a flag as an escape whatever the directive says)
+        if word == "--" or '"' in word or "'" in word or "\\" in word or escape in word:
             return None
         flags.append(word)
         rest = rest[cut:].lstrip(" \t")
@@ -117,7 +132,7 @@ def _command(logical: str, start: int, end: int) -> Optional[PlainCommand]:
             if not _JSON.fullmatch(rest):
                 return None
             is_json = True
-            value = tuple(_JSON_STRING.findall(rest))
+            value = _json_strings(rest)
         elif keyword in _MAYBE_JSON:
             value = (rest,) if rest else ()
         else:
@@ -125,14 +140,14 @@ def _command(logical: str, start: int, end: int) -> Optional[PlainCommand]:
     elif keyword in _WORDS:
         value = tuple(rest.split())
     elif keyword == "ARG":  # words as ENV has them: quotes hold blanks
-        words = _words(rest) if "\\" not in rest else None
+        words = _words(rest) if escape not in rest else None
         if words is None:
             return None
         value = tuple(words)
     elif keyword in _STRING:
         value = (rest,) if rest else ()
     elif keyword in _PAIRS:
-        value = _pairs(rest)
+        value = _pairs(rest, escape)
         if value is None:
             return None
     elif keyword == "HEALTHCHECK":
@@ -142,13 +157,24 @@ def _command(logical: str, start: int, end: int) -> Optional[PlainCommand]:
         is_json, value = found
     elif keyword == "ONBUILD" and not flags:
         # the trigger's own flags stay with the trigger (read again on its own)
-        sub = _command(rest, start, end)
+        sub = _command(rest, start, end, escape)
         if sub is None or sub.cmd.upper() in ("ONBUILD", "HEALTHCHECK"):
             return None
         return PlainCommand(written, sub.cmd, sub.json, logical, start, end, (), sub.value, ())
     else:
         return None  # unknown words: BuildKit's parser decides
     return PlainCommand(written, None, is_json, logical, start, end, tuple(flags), value, ())
+
+
+def _json_strings(array: str) -> tuple:
+    """The strings of a JSON array of strings that ``_JSON`` accepted, decoded."""
+    return tuple(
+        _JSON_ESCAPE.sub(_unescape, raw) if "\\" in raw else raw for raw in _JSON_STRING.findall(array)
+    )
+
+
+def _unescape(m: "re.Match") -> str:
+    return _JSON_MEANS[m.group(1)]
 
 
 def _health(rest: str) -> Optional[tuple]:
@@ -167,7 +193,7 @@ def _health(rest: str) -> Optional[tuple]:
     if after.startswith("["):
         if not _JSON.fullmatch(after):
             return None
-        return True, (word, *_JSON_STRING.findall(after))
+        return True, (word, *_json_strings(after))
     return False, ((word, after) if after else (word,))
 
 
@@ -199,10 +225,10 @@ def _words(rest: str) -> Optional[list[str]]:
     return words
 
 
-def _pairs(rest: str) -> Optional[tuple]:
+def _pairs(rest: str, escape: str) -> Optional[tuple]:
     """ENV and LABEL: ``K=v K2=v2`` or the legacy ``K value``, quotes kept as written; none
     with an escape character."""
-    if "\\" in rest:
+    if escape in rest:
         return None
     words = _words(rest)
     if not words:

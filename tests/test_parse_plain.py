@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analyzer.model import ParseError
-from analyzer.parse import parse, split_lines
+from analyzer.parse import _text_for_go, parse, scan_directives, split_lines
 from analyzer.parse_plain import plain_commands
 
 parse_module = importlib.import_module("analyzer.parse")  # the module (the package exports the function)
@@ -62,15 +62,23 @@ def _files() -> list[str]:
 def test_plain_reading_equals_buildkit_on_every_file_at_hand(monkeypatch):
     texts = _files() + _corpus(400)
     taken = 0
+    escaped = 0
     for text in texts:
         lines = split_lines(text)
-        fast = plain_commands(lines)
-        if fast is not None and "# escape" not in text.lower():
+        try:
+            directives, escape = scan_directives(lines)
+        except ParseError:
+            continue
+        fast = plain_commands(lines, escape)
+        if fast is not None:
             taken += 1
-            assert [tuple(c) for c in fast] == _go(lines), text
+            escaped += escape != "\\"
+            # what parse() hands to BuildKit's parser (the escape directive moved to the top)
+            go_lines = _text_for_go(text, lines, directives)[:-1].split("\n")
+            assert [tuple(c) for c in fast] == _go(go_lines), text
         slow, quick = _both_ways(monkeypatch, text)
         assert quick == slow, text
-    assert taken >= 300  # the plain reading is the common case
+    assert taken >= 300 and escaped >= 20  # the plain reading is the common case
 
 
 @pytest.mark.parametrize(
@@ -81,11 +89,13 @@ def test_plain_reading_equals_buildkit_on_every_file_at_hand(monkeypatch):
         "FROM a\nRUN x \\\n",  # a continuation at the end
         "FROM a\nRUN <<EOF\necho\nEOF\n",
         "FROM a\nCMD [\"a\"] trailing\n",
-        "FROM a\nCMD [\"a\\\"b\"]\n",
+        "FROM a\nCMD [\"a\tb\"]\n",  # a tab inside a JSON string: not JSON to Go
+        "FROM a\nCMD [\"\\u00e9\"]\n",  # \\u escapes are left to Go
         "FROM a\nENV A\n",
         "FROM a\nENV A=\"unterminated\n",
         "FROM a\nLABEL a=x\\ y\n",
         "FROM a\nRUN -- x\n",
+        "# escape=`\nFROM a\nCOPY --chown=a\\b x y\n",  # BuildKit unescapes a flag with a backslash anyway
         "FROM a\nRUN echo \u00e9\n",
         "FROM a\nRUN echo a\x0bb\n",
         "FROM a\nFOO bar\n",
@@ -109,6 +119,8 @@ def test_what_is_not_plain_goes_to_buildkit(monkeypatch, text):
         "FROM  python:3.12-slim   AS   build  \n  run apt-get update && \\\n    apt-get install -y   curl \\  \n    git\n",
         "FROM a\nCOPY --from=build --chown=1:2   /a /b   /c/\nCOPY [\"a\", \"b\"]\nVOLUME [ ]\n",
         "FROM a\nCMD [\"python\",  \"app.py\"]\nCMD python   app.py  \nENTRYPOINT [ \"x\" ]\nSHELL [\"/bin/bash\", \"-c\"]\n",
+        "FROM a\nCMD [\"a\\\"b\", \"C:\\\\app\", \"a\\/b\\n\"]\nHEALTHCHECK CMD [\"x\\ty\"]\n",
+        "# escape=`\nFROM a\nRUN dir C:\\ ; `\n  echo \\x `\n  done\nENV A=C:\\x B=\"q r\"\nARG P=C:\\p\nCOPY --chown=a:b x y\n",
         "FROM a\nENV A=1 B=2\nENV C 3  4\nENV D=\nENV E==f\nARG X=1 Y\nARG\n",
         "FROM a\nLABEL a='x y'  b=\"p q\"r c=d\nENV A \"x y\"\nLABEL \"a b\"=c\n",
         "FROM a\nHEALTHCHECK --interval=30s CMD curl -f http://localhost/ || exit 1\nHEALTHCHECK NONE\nHEALTHCHECK CMD [\"a\", \"b\"]\n",
@@ -120,7 +132,7 @@ def test_what_is_not_plain_goes_to_buildkit(monkeypatch, text):
 )
 def test_plain_shapes_read_as_buildkit_reads_them(monkeypatch, text):
     lines = split_lines(text)
-    fast = plain_commands(lines)
+    fast = plain_commands(lines, scan_directives(lines)[1])
     assert fast is not None
     assert [tuple(c) for c in fast] == _go(lines)
     slow, quick = _both_ways(monkeypatch, text)
@@ -131,7 +143,8 @@ _KEYWORDS = ["FROM", "from", "Run", "RUN", "CMD", "ENTRYPOINT", "COPY", "ADD", "
              "LABEL", "VOLUME", "STOPSIGNAL", "MAINTAINER", "SHELL", "HEALTHCHECK", "ONBUILD", "NOPE", "CMD"]
 _BLANKS = st.sampled_from(["", " ", "  ", "\t", " \t "])
 _TOKEN = st.sampled_from(["a", "b=c", "x=", "=y", "--x", "--from=b", "--", "\"q r\"", "'s'", "\"open", "[", "]", "\"j\"", ",",
-                          "[\"a\",", "\"b\"]", "\\", "<<EOF", "#", "$V", "${V:-x}", "&&", "CMD", "NONE", "RUN", "\u00e9", "\x0b", "é=1"])
+                          "[\"a\",", "\"b\"]", "\\", "<<EOF", "#", "$V", "${V:-x}", "&&", "CMD", "NONE", "RUN", "\u00e9", "\x0b", "é=1",
+                          "`", "[\"a\tb\"]", "[\"C:\\\\x\"]", "[\"q\\\"r\"]", "[\"\\u00e9\"]", "[\"x\",", "\"y\\n\"]", "\"\\/\"]"])
 
 
 @st.composite
@@ -148,9 +161,11 @@ def _line(draw):
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(_line(), min_size=1, max_size=8))
-def test_generated_lines_are_read_as_buildkit_reads_them_or_left_to_it(lines):
+@given(st.lists(_line(), min_size=1, max_size=8), st.sampled_from(["\\", "`"]))
+def test_generated_lines_are_read_as_buildkit_reads_them_or_left_to_it(lines, escape):
     lines = ["FROM a", *lines]
-    fast = plain_commands(lines)
+    if escape == "`":
+        lines = ["# escape=`", *[line.replace("\\", "`") if i % 2 else line for i, line in enumerate(lines)]]
+    fast = plain_commands(lines, escape)
     if fast is not None:
         assert [tuple(c) for c in fast] == _go(lines), lines
