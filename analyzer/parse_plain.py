@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple, Optional
 
+from .lazyre import lazy
+
 
 class PlainCommand(NamedTuple):
     """The fields of ``dockerfile.Command``, in its order."""
@@ -35,6 +37,16 @@ class PlainCommand(NamedTuple):
 
 
 _OUTSIDE = re.compile(r"[^\t\n\x20-\x7e]")  # anything but printable ASCII, tab and newline
+_KEYWORD = re.compile(r"([A-Za-z]+)(?:[ \t]+|$)")
+# a JSON string as Go's decoder takes it and Python's agrees: no control characters, and
+# only the escapes that mean the same everywhere (\u escapes are left to BuildKit)
+_JSON_STR = r'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt])*"'
+_JSON = lazy(r"\[[ \t]*(?:" + _JSON_STR + r"[ \t]*(?:,[ \t]*" + _JSON_STR + r"[ \t]*)*)?\]")
+_JSON_STRING = lazy(r'"((?:[^"\\\x00-\x1f]|\\["\\/bfnrt])*)"')
+_JSON_ESCAPE = lazy(r'\\(["\\/bfnrt])')
+_JSON_MEANS = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+_BLANKS = lazy(r"[ \t]+")
+
 _ENDS: dict = {}  # escape character -> (continued line, escaped escape at the end) patterns
 
 
@@ -44,15 +56,7 @@ def _ends(escape: str) -> tuple:
         e = re.escape(escape)
         found = _ENDS[escape] = (re.compile(e + r"[ \t]*$"), re.compile(e + e + r"[ \t]*$"))
     return found
-_KEYWORD = re.compile(r"([A-Za-z]+)(?:[ \t]+|$)")
-# a JSON string as Go's decoder takes it and Python's agrees: no control characters, and
-# only the escapes that mean the same everywhere (\u escapes are left to BuildKit)
-_JSON_STR = r'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt])*"'
-_JSON = re.compile(r"\[[ \t]*(?:" + _JSON_STR + r"[ \t]*(?:,[ \t]*" + _JSON_STR + r"[ \t]*)*)?\]")
-_JSON_STRING = re.compile(r'"((?:[^"\\\x00-\x1f]|\\["\\/bfnrt])*)"')
-_JSON_ESCAPE = re.compile(r'\\(["\\/bfnrt])')
-_JSON_MEANS = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
-_BLANKS = re.compile(r"[ \t]+")
+
 
 _MAYBE_JSON = frozenset({"RUN", "CMD", "ENTRYPOINT", "SHELL"})  # JSON, else the rest as one
 _JSON_OR_WORDS = frozenset({"COPY", "ADD", "VOLUME"})  # JSON, else words
