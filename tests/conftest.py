@@ -73,3 +73,18 @@ def started_http_servers(count: int):
         for server in started:
             server.clear()
             server.stop()
+
+
+def bench_corpus(count: int, seed: int) -> list[str]:
+    """``count`` Dockerfiles from the benchmark's templates (tools/bench_lint.py), in a
+    repeatable order: the corpus the speed shortcuts are measured and checked on."""
+    import importlib.util
+    import random
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "tools" / "bench_lint.py"
+    spec = importlib.util.spec_from_file_location("bench_lint", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    rng = random.Random(seed)
+    return [bench.TEMPLATES[i % len(bench.TEMPLATES)](rng) for i in range(count)]

@@ -3,14 +3,15 @@ refusal that sends the file to it."""
 
 from __future__ import annotations
 
-import importlib.util
-import random
+import importlib
 from pathlib import Path
 
 import dockerfile as bk
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from conftest import bench_corpus
 
 from analyzer.model import ParseError
 from analyzer.parse import _text_for_go, parse, scan_directives, split_lines
@@ -40,11 +41,7 @@ def _both_ways(monkeypatch, text: str):
 
 
 def _corpus(count: int) -> list[str]:
-    spec = importlib.util.spec_from_file_location("bench_lint", ROOT / "tools" / "bench_lint.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    rng = random.Random(11)
-    return [bench.TEMPLATES[i % len(bench.TEMPLATES)](rng) for i in range(count)]
+    return bench_corpus(count, seed=11)
 
 
 def _files() -> list[str]:

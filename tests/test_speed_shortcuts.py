@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-import random
-from pathlib import Path
 
 import pytest
+
+from conftest import bench_corpus
 
 from analyzer import parse
 from analyzer.lineage import analysis
 from analyzer.lineage.session import builtin_resolver
 
-ROOT = Path(__file__).resolve().parent.parent
 
 HANDMADE = [
     "FROM python:3.12-slim\nENV PATH=$PATH:/opt/tools/bin\nRUN pip install flask && flask --version\n",
@@ -30,11 +28,7 @@ HANDMADE = [
 
 
 def _corpus(count: int) -> list[str]:
-    spec = importlib.util.spec_from_file_location("bench_lint", ROOT / "tools" / "bench_lint.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    rng = random.Random(7)
-    return [bench.TEMPLATES[i % len(bench.TEMPLATES)](rng) for i in range(count)]
+    return bench_corpus(count, seed=7)
 
 
 def _lineage(text: str):

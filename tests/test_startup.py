@@ -33,24 +33,55 @@ def test_cache_and_config_dirs_match_platformdirs(monkeypatch, xdg):
     assert _user_config_file() == Path(platformdirs.user_config_dir("analyze")) / "config.yaml"
 
 
+_PROBE_SOURCE = '''
+import dataclasses
+from typing import Optional
+
+
+@dataclasses.dataclass(frozen=True)
+class Point:
+    """A point."""
+
+    x: int
+    y: int = 0
+    tags: tuple = ()
+    label: Optional[str] = dataclasses.field(default=None, compare=False)
+    extra: list = dataclasses.field(default_factory=list, compare=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class Odd:
+    """A field named self, an InitVar and a __post_init__ that sets a field."""
+
+    self: int
+    seed: dataclasses.InitVar[int] = 1
+    twice: int = dataclasses.field(init=False, default=0)
+
+    def __post_init__(self, seed):
+        object.__setattr__(self, "twice", self.self * 2 + seed)
+
+
+@dataclasses.dataclass
+class Box:
+    """A box."""
+
+    items: list = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass(frozen=True)
+class Child(Point):
+    """Inherits the fields of Point."""
+
+    z: int = 9
+'''
+
+
+_PROBE_CODE = compile(_PROBE_SOURCE, "<probe>", "exec")
+
+
 def _classes(ns: dict):
-    @dataclasses.dataclass(frozen=True)
-    class Point:
-        """A point."""
-
-        x: int
-        y: int = 0
-        tags: tuple = ()
-        label: Optional[str] = dataclasses.field(default=None, compare=False)
-
-    @dataclasses.dataclass
-    class Box:
-        """A box."""
-
-        items: list = dataclasses.field(default_factory=list)
-
-    ns["Point"], ns["Box"] = Point, Box
-    return Point, Box
+    exec(_PROBE_CODE, ns)  # the classes, made by the exec dataclasses has at the time
+    return ns["Point"], ns["Box"]
 
 
 def _behaviour(Point, Box):
@@ -281,40 +312,6 @@ def test_every_dataclass_has_a_docstring():
     assert missing == []
 
 
-_PROBE_SOURCE = '''
-import dataclasses
-from typing import Optional
-
-
-@dataclasses.dataclass(frozen=True)
-class Point:
-    """A point."""
-
-    x: int
-    y: int = 0
-    tags: tuple = ()
-    label: Optional[str] = dataclasses.field(default=None, compare=False)
-    extra: list = dataclasses.field(default_factory=list, compare=False)
-
-
-@dataclasses.dataclass(frozen=True)
-class Odd:
-    """A field named self, an InitVar and a __post_init__ that sets a field."""
-
-    self: int
-    seed: dataclasses.InitVar[int] = 1
-    twice: int = dataclasses.field(init=False, default=0)
-
-    def __post_init__(self, seed):
-        object.__setattr__(self, "twice", self.self * 2 + seed)
-
-
-@dataclasses.dataclass(frozen=True)
-class Child(Point):
-    """Inherits the fields of Point."""
-
-    z: int = 9
-'''
 
 
 def _probe(monkeypatch, name: str, hook):
@@ -323,7 +320,7 @@ def _probe(monkeypatch, name: str, hook):
     monkeypatch.setattr(dataclasses, "exec", hook, raising=False)
     module = types.ModuleType(name)
     monkeypatch.setitem(sys.modules, name, module)
-    exec(compile(_PROBE_SOURCE, name, "exec"), module.__dict__)
+    exec(_PROBE_CODE, module.__dict__)
     Point, Odd, Child = module.Point, module.Odd, module.Child
     p, o, c = Point(1, tags=("a",), label="l"), Odd(4, 3), Child(1, 2, z=3)
     for obj in (p, o, c):
