@@ -505,3 +505,37 @@ def test_json_writer_is_the_standard_librarys_indent_2_byte_for_byte():
         assert dumps(value) == re.sub("[\ud800-\udfff]", "\ufffd", expected)  # lone surrogates become U+FFFD
 
     same()
+
+
+def test_findings_laid_out_directly_are_their_dicts_dumped():
+    """The JSON report writes each finding's text without building its dict: the same bytes
+    as ``json.dumps(indent=2)`` of ``as_json()`` in its place, whatever the fields hold."""
+    from analyzer.model import Finding
+    from analyzer.report import FileResult
+    from analyzer.report.json_format import render_entry, render_json
+
+    texts = st.text(max_size=12)
+    findings = st.builds(
+        Finding,
+        rule=st.sampled_from(["AN3008", "AN0001", 'AN"x', "é"]),
+        severity=st.sampled_from(["error", "warning", "info", "style"]),
+        message=texts,
+        line=st.integers(0, 10**6),
+        column=st.integers(0, 400),
+        end_line=st.integers(0, 10**6),
+        end_column=st.integers(0, 400),
+        path=st.just("Dockerfile"),
+        aliases=st.lists(st.sampled_from(["DL3008", "SC2086", "JSONArgsRecommended", "\u2028"]), max_size=3).map(tuple),
+        name=texts,
+    )
+
+    @settings(max_examples=300, deadline=None, database=None)
+    @given(st.lists(findings, max_size=5), texts)
+    def same(found, path):
+        result = FileResult(path, tuple(found))
+        plain = {"version": "v", "files": [{"path": path, "findings": [f.as_json() for f in found]}]}
+        expected = re.sub("[\ud800-\udfff]", "\ufffd", json.dumps(plain, indent=2, ensure_ascii=False) + "\n")
+        assert render_json([result], "v") == expected
+        assert expected.split('"files": [\n    ', 1)[1].rsplit("\n  ]\n}\n", 1)[0] == render_entry(result)
+
+    same()

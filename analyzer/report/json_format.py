@@ -6,13 +6,15 @@ batch do the rendering; the text is the same byte for byte."""
 
 from __future__ import annotations
 
-from .jsonio import _dump, _string, dumps
+from .jsonio import _dump, _string, dumps, finding_text
 from .paths import clean
 
 
-def entry(result) -> dict:
-    """One file's object in the ``files`` array."""
-    out = {"path": result.path, "findings": [f.as_json() for f in result.findings]}
+def entry(result, rendered: bool = False) -> dict:
+    """One file's object in the ``files`` array (``rendered``: the findings as their JSON
+    text at their place in the report, for :func:`render_entry`)."""
+    findings = [finding_text(f, 4) if rendered and _plain(f) else f.as_json() for f in result.findings]
+    out = {"path": result.path, "findings": findings}
     if result.error:
         out["error"] = result.error
     for key in ("lineage", "explain", "plan", "build"):
@@ -21,14 +23,24 @@ def entry(result) -> dict:
     return out
 
 
+def _plain(finding) -> bool:
+    """Fields of the types :func:`finding_text` lays out (those of every real finding)."""
+    return (
+        type(finding.line) is int and type(finding.column) is int and type(finding.end_line) is int
+        and type(finding.end_column) is int and type(finding.rule) is str and type(finding.name) is str
+        and type(finding.severity) is str and type(finding.message) is str
+        and all(type(a) is str for a in finding.aliases)
+    )
+
+
 def render_json(results, version: str) -> str:
-    return dumps({"version": version, "files": [entry(r) for r in results]})
+    return dumps({"version": version, "files": [entry(r, rendered=True) for r in results]})
 
 
 def render_entry(result) -> str:
     """``entry(result)`` as it appears inside the report (indented for its place)."""
     out: list = []
-    _dump(entry(result), 2, out)
+    _dump(entry(result, rendered=True), 2, out)
     return clean("".join(out))
 
 

@@ -16,10 +16,18 @@ from .paths import clean
 _INDENT = "  "
 
 
+class Raw(str):
+    """Text already laid out as JSON for its place in the document: written as it is."""
+
+    __slots__ = ()
+
+
 def _dump(obj, level: int, out: list) -> None:
     kind = type(obj)
     if kind is str:
         out.append(_string(obj))
+    elif kind is Raw:
+        out.append(obj)
     elif kind is dict:
         if not obj:
             out.append("{}")
@@ -105,3 +113,37 @@ def dumps(obj) -> str:
     _dump(obj, 0, out)
     out.append("\n")
     return clean("".join(out))
+
+
+_FINDING_HEADS: dict = {}  # (rule, name, aliases, severity, level) -> the text before "line"
+
+
+def finding_text(finding, level: int) -> Raw:
+    """``finding.as_json()`` as :func:`_dump` lays it out at ``level``, byte for byte,
+    without building the dict: the part that depends on the rule alone is made once."""
+    key = (finding.rule, finding.name, finding.aliases, finding.severity, level)
+    head = _FINDING_HEADS.get(key)
+    inner = "\n" + _INDENT * (level + 1)
+    if head is None:
+        if finding.aliases:
+            inner2 = "\n" + _INDENT * (level + 2)
+            aliases = "[" + inner2 + ("," + inner2).join(map(_string, finding.aliases)) + "\n" + _INDENT * (level + 1) + "]"
+        else:
+            aliases = "[]"
+        head = (
+            "{" + inner + '"rule": ' + _string(finding.rule)
+            + "," + inner + '"name": ' + _string(finding.name)
+            + "," + inner + '"aliases": ' + aliases
+            + "," + inner + '"severity": ' + _string(finding.severity)
+            + "," + inner + '"line": '
+        )
+        if len(_FINDING_HEADS) < 4096:
+            _FINDING_HEADS[key] = head
+    return Raw(
+        head + int.__repr__(finding.line)
+        + "," + inner + '"column": ' + int.__repr__(finding.column)
+        + "," + inner + '"end_line": ' + int.__repr__(finding.end_line)
+        + "," + inner + '"end_column": ' + int.__repr__(finding.end_column)
+        + "," + inner + '"message": ' + _string(finding.message)
+        + "\n" + _INDENT * level + "}"
+    )
