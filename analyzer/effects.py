@@ -417,9 +417,11 @@ def _remember(ctx: _Ctx) -> None:
             path = ctx.path(cmd.argv[-1])
             if path and path in memory.downloads:
                 memory.pipes[pid] = memory.downloads[path]
-    text = " ".join(cmd.argv) + " " + " ".join(cmd.extras.get("redirects", ()))
-    if "nodesource" in text and ("sources.list" in text or "deb.nodesource.com" in text):
-        memory.apt_sources.add("nodesource")
+    redirects = cmd.extras.get("redirects", ())
+    if any("nodesource" in w for w in cmd.argv) or any("nodesource" in w for w in redirects):
+        text = " ".join(cmd.argv) + " " + " ".join(redirects)
+        if "sources.list" in text or "deb.nodesource.com" in text:
+            memory.apt_sources.add("nodesource")
 
 
 def _name(ctx: _Ctx) -> str:
