@@ -139,11 +139,8 @@ def finding_text(finding, level: int) -> Raw:
         )
         if len(_FINDING_HEADS) < 4096:
             _FINDING_HEADS[key] = head
+    # one f-string builds the text in one go (the fields are ints, the message a str)
     return Raw(
-        head + int.__repr__(finding.line)
-        + "," + inner + '"column": ' + int.__repr__(finding.column)
-        + "," + inner + '"end_line": ' + int.__repr__(finding.end_line)
-        + "," + inner + '"end_column": ' + int.__repr__(finding.end_column)
-        + "," + inner + '"message": ' + _string(finding.message)
-        + "\n" + _INDENT * level + "}"
+        f'{head}{finding.line:d},{inner}"column": {finding.column:d},{inner}"end_line": {finding.end_line:d},'
+        f'{inner}"end_column": {finding.end_column:d},{inner}"message": {_string(finding.message)}\n{_INDENT * level}}}'
     )
