@@ -16,7 +16,7 @@ from typing import Iterable, Optional
 
 from .lazyre import lazy
 from .model import Comment, DecodeError, Directive, Dockerfile, Heredoc, Instruction, ParseError, Stage, evolve
-from .parse_plain import plain_commands
+from .parse_plain import parse_words, plain_commands
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 # plain files are read without the Go parser, with the same result (analyzer.parse_plain);
@@ -334,31 +334,8 @@ def _legacy_form(keyword: str, has_value: bool, rest: str, escape: str) -> bool:
 
 def _first_word(rest: str, escape: str) -> str:
     """The first word of ``rest`` split as BuildKit's ``parseWords`` splits it."""
-    text = rest.lstrip()
-    word = []
-    quote = ""
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if not quote:
-            if ch.isspace():
-                break
-            if ch in "'\"":
-                quote = ch
-            elif ch == escape and i + 1 < len(text):
-                word.append(ch)
-                i += 1
-                ch = text[i]
-        else:
-            if ch == quote:
-                quote = ""
-            elif ch == escape and quote != "'" and i + 1 < len(text):
-                word.append(ch)
-                i += 1
-                ch = text[i]
-        word.append(ch)
-        i += 1
-    return "".join(word)
+    words, _open = parse_words(rest, escape, limit=1)
+    return words[0] if words else ""
 
 
 def _after_keyword(logical: str, keyword_written: str) -> str:

@@ -144,7 +144,7 @@ def _command(logical: str, start: int, end: int, escape: str) -> Optional[PlainC
     elif keyword in _WORDS:
         value = tuple(rest.split())
     elif keyword == "ARG":  # words as ENV has them: quotes hold blanks
-        words = _words(rest) if escape not in rest else None
+        words = _words(rest, escape) if escape not in rest else None
         if words is None:
             return None
         value = tuple(words)
@@ -201,32 +201,52 @@ def _health(rest: str) -> Optional[tuple]:
     return False, ((word, after) if after else (word,))
 
 
-def _words(rest: str) -> Optional[list[str]]:
-    """``rest`` split at blanks outside quotes, the quotes kept (BuildKit's ``parseWords``
-    for text without escape characters); None for an unterminated quote."""
-    if '"' not in rest and "'" not in rest:
-        return rest.split()
+def parse_words(rest: str, escape: str, limit: int = 0) -> tuple[list[str], bool]:
+    """``rest`` split as BuildKit's ``parseWords`` splits it: at blanks outside quotes, the
+    quotes and escape characters kept in the words (at most ``limit`` words, 0: all);
+    and whether a quote was left open at the end."""
     words: list[str] = []
     word: list[str] = []
     quote = ""
-    for ch in rest:
-        if quote:
-            word.append(ch)
-            if ch == quote:
-                quote = ""
-        elif ch == " " or ch == "\t":
-            if word:
-                words.append("".join(word))
-                word = []
-        else:
-            word.append(ch)
-            if ch == '"' or ch == "'":
+    n = len(rest)
+    i = 0
+    while i < n:
+        ch = rest[i]
+        if not quote:
+            if ch.isspace():
+                if word:
+                    words.append("".join(word))
+                    word = []
+                    if len(words) == limit:
+                        return words, False
+                i += 1
+                continue
+            if ch == "'" or ch == '"':
                 quote = ch
-    if quote:
-        return None
+            elif ch == escape and i + 1 < n:
+                word.append(ch)
+                i += 1
+                ch = rest[i]
+        elif ch == quote:
+            quote = ""
+        elif ch == escape and quote != "'" and i + 1 < n:
+            word.append(ch)
+            i += 1
+            ch = rest[i]
+        word.append(ch)
+        i += 1
     if word:
         words.append("".join(word))
-    return words
+    return words, bool(quote)
+
+
+def _words(rest: str, escape: str) -> Optional[list[str]]:
+    """:func:`parse_words` of text without escape characters; None for an unterminated
+    quote (left to BuildKit)."""
+    if '"' not in rest and "'" not in rest:
+        return rest.split()
+    words, open_quote = parse_words(rest, escape)
+    return None if open_quote else words
 
 
 def _pairs(rest: str, escape: str) -> Optional[tuple]:
@@ -234,7 +254,7 @@ def _pairs(rest: str, escape: str) -> Optional[tuple]:
     with an escape character."""
     if escape in rest:
         return None
-    words = _words(rest)
+    words = _words(rest, escape)
     if not words:
         return None
     if "=" in words[0]:
