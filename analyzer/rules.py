@@ -342,7 +342,7 @@ def lint(df: Dockerfile, options: LintOptions = LintOptions(), catalog: Optional
 
     ``lineage`` (an analyzer.lineage.analysis.LineageResult) feeds the rules that need the
     base images' contents; without it they stay silent."""
-    from analyzer.checks import Context, registered
+    from analyzer.checks import Context
 
     catalog = catalog if catalog is not None else load_catalog()
     sup = scan_suppressions(df)
@@ -351,7 +351,7 @@ def lint(df: Dockerfile, options: LintOptions = LintOptions(), catalog: Optional
     error_mode = _check_error_mode(df)
     findings: list[Finding] = []
     seen = set()
-    for rid, rule, severity, buildkit, run_check in _rules_to_run(options, catalog, registered):
+    for rid, rule, severity, buildkit, run_check in _rules_to_run(options, catalog):
         if error_mode and buildkit:
             severity = "error"
         ctx.current_rule = rid
@@ -396,13 +396,15 @@ def _secrets_masked(findings: list[Finding], ctx) -> list[Finding]:
     return [replace(f, message=redactor.values_text(f.message)) if any(v in f.message for v in redactor.values) else f for f in findings]
 
 
-def _rules_to_run(options: LintOptions, catalog: dict, registered) -> list:
+def _rules_to_run(options: LintOptions, catalog: dict) -> list:
     """``(id, rule, severity, is a BuildKit check, its check function)`` of every rule
     ``options`` enables, worked out once per options and catalog (kept on the options
-    object, which never changes). ``registered()`` gives the check functions."""
+    object, which never changes)."""
     plans = options.__dict__.setdefault("_plans", {})
     plan = plans.get(id(catalog))
     if plan is None or plan[0] is not catalog:
+        from analyzer.checks import registered
+
         checks = registered()
         rows = []
         for rid, rule in catalog.items():

@@ -88,16 +88,20 @@ def _heredoc_only(command: str) -> Optional[str]:
     return m.group(2) if m else None
 
 
+def _kept_on(ins: Instruction, name: str) -> Optional[dict]:
+    """A memo kept on the instruction itself (as long as its Dockerfile lives), or None
+    when it cannot hold one. ``evolve`` leaves such ``_`` entries behind."""
+    own = getattr(ins, "__dict__", None)
+    return own.setdefault(name, {}) if own is not None else None
+
+
 def run_script(ins: Instruction, shell: tuple[str, ...] = DEFAULT_SHELL) -> RunScript:
     """The shell text of a RUN (or an ONBUILD RUN's trigger); worked out once per
     instruction and shell (the checks and the lineage walk both ask)."""
     ins = ins.effective
-    own = getattr(ins, "__dict__", None)
-    if own is None or type(shell) is not tuple:
+    known = _kept_on(ins, "_run_scripts")
+    if known is None or type(shell) is not tuple:
         return _run_script(ins, shell)
-    known = own.get("_run_scripts")
-    if known is None:
-        known = own["_run_scripts"] = {}
     found = known.get(shell)
     if found is None:
         found = known[shell] = _run_script(ins, shell)
@@ -206,8 +210,7 @@ def commands_of(run: RunScript) -> list[ShellCommand]:
     # with more RUNs than the shared memo holds would otherwise parse every RUN twice
     # (the lint checks and the lineage walk may hold different copies of one instruction,
     # which the shared memo serves)
-    own = getattr(run.instruction, "__dict__", None)
-    memo = own.setdefault("_commands_memo", {}) if own is not None else None
+    memo = _kept_on(run.instruction, "_commands_memo")
     try:
         cached = memo.get(key) if memo is not None else None
         if cached is None:

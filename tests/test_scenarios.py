@@ -783,7 +783,7 @@ def test_no_docker_cli_is_one_error_line_and_exit_2(tmp_path):
 
 def test_no_daemon_is_one_error_line_and_exit_2(tmp_path):
     if not os.access(DOCKER, os.X_OK):
-        pytest.skip(f"{DOCKER} missing")
+        _unusable(f"{DOCKER} missing")
     (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY Dockerfile /\n")
     sock = tmp_path / "nothing.sock"
     proc = analyze(tmp_path / "Dockerfile", "--build", "--no-lineage", "--cache-dir", tmp_path / "c",

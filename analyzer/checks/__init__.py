@@ -56,7 +56,7 @@ class Context:
         self.shell_pragma = shell_pragma
         self.current_rule = ""
         self.lineage = None  # analyzer.lineage.analysis.LineageResult, when lineage was resolved
-        self._by_keywords: dict = {}  # (keywords, triggers) -> instructions: many checks ask alike
+        self._by_keywords: dict = {}  # (keywords, triggers) -> instructions, triggers -> by keyword
         self._by_stage: dict = {}  # (id of a stage, keywords) -> (the stage, its instructions)
 
     # -- options ------------------------------------------------------------------
@@ -69,19 +69,19 @@ class Context:
         key = (keywords, triggers)
         found = self._by_keywords.get(key)
         if found is None:
-            if len(keywords) == 1:  # the usual question: one pass over the file answers all
-                groups = self._by_keywords.get(triggers)
-                if groups is None:
-                    groups = self._by_keywords[triggers] = {}
-                    for ins in self.df.instructions:
-                        eff = ins.effective if triggers else ins
-                        groups.setdefault(eff.keyword, []).append(eff)
-                found = self._by_keywords[key] = groups.get(keywords[0].upper(), [])
+            groups = self._by_keywords.get(triggers)
+            if groups is None:  # one pass over the file: keyword -> instructions, None -> all
+                groups = self._by_keywords[triggers] = {None: []}
+                for ins in self.df.instructions:
+                    eff = ins.effective if triggers else ins
+                    groups[None].append(eff)
+                    groups.setdefault(eff.keyword, []).append(eff)
+            if len(keywords) == 1:
+                found = groups.get(keywords[0].upper(), [])
             else:
                 wanted = {k.upper() for k in keywords}
-                found = self._by_keywords[key] = [
-                    eff for ins in self.df.instructions for eff in ((ins.effective if triggers else ins),) if not wanted or eff.keyword in wanted
-                ]
+                found = [eff for eff in groups[None] if not wanted or eff.keyword in wanted]
+            self._by_keywords[key] = found
         return iter(found)
 
     def stage_instructions(self, stage: Stage, *keywords: str) -> Iterator[Instruction]:
