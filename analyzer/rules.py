@@ -351,7 +351,9 @@ def lint(df: Dockerfile, options: LintOptions = LintOptions(), catalog: Optional
     error_mode = _check_error_mode(df)
     findings: list[Finding] = []
     seen = set()
-    for rid, rule, severity, buildkit, run_check in _rules_to_run(options, catalog):
+    for rid, rule, severity, buildkit, run_check, gate in _rules_to_run(options, catalog):
+        if gate is not None and not ctx.may_find(*gate):
+            continue  # nothing in this file the check looks at
         if error_mode and buildkit:
             severity = "error"
         ctx.current_rule = rid
@@ -397,13 +399,13 @@ def _secrets_masked(findings: list[Finding], ctx) -> list[Finding]:
 
 
 def _rules_to_run(options: LintOptions, catalog: dict) -> list:
-    """``(id, rule, severity, is a BuildKit check, its check function)`` of every rule
-    ``options`` enables, worked out once per options and catalog (kept on the options
-    object, which never changes)."""
+    """``(id, rule, severity, is a BuildKit check, its check function, what it needs in a
+    file or None)`` of every rule ``options`` enables, worked out once per options and
+    catalog (kept on the options object, which never changes)."""
     plans = options.__dict__.setdefault("_plans", {})
     plan = plans.get(id(catalog))
     if plan is None or plan[0] is not catalog:
-        from analyzer.checks import registered
+        from analyzer.checks import needs, registered
 
         checks = registered()
         rows = []
@@ -415,7 +417,8 @@ def _rules_to_run(options: LintOptions, catalog: dict) -> list:
             severity = options.severity_of(rule)
             if severity == "off":
                 continue
-            rows.append((rid, rule, severity, any(_is_buildkit_alias(a) for a in rule.aliases), checks[rid]))
+            gate = needs(rid)
+            rows.append((rid, rule, severity, any(_is_buildkit_alias(a) for a in rule.aliases), checks[rid], gate if gate != (None, None) else None))
         plan = plans[id(catalog)] = (catalog, rows)
     return plan[1]
 

@@ -15,6 +15,7 @@ from typing import Callable, Iterable, Iterator, Optional
 from ..model import Dockerfile, Instruction, Position, ShellCommand, Stage
 
 _REGISTRY: dict[str, Callable[["Context"], Iterable["Hit"]]] = {}
+_NEEDS: dict[str, tuple[Optional[frozenset], Optional[frozenset]]] = {}
 _LOADED = False
 
 
@@ -26,14 +27,33 @@ class Hit:
     message: str
 
 
-def check(rule_id: str):
+def check(rule_id: str, *, keywords: Iterable[str] = (), commands: Iterable[str] = ()):
+    """Register ``check`` under ``rule_id``.
+
+    ``keywords`` and ``commands`` say where the check can find anything at all, so that a
+    file without it is not looked at: an instruction with one of ``keywords`` (an ONBUILD
+    counts as ONBUILD and as the instruction it carries), or a RUN command named one of
+    ``commands`` (the name :meth:`Context.commands_named` files it under). A check that
+    reports something missing must not declare either. tests/test_check_needs.py runs every
+    check on files it would be skipped for and expects no finding."""
+    kw = frozenset(k.upper() for k in keywords) or None
+    cmds = frozenset(commands) or None
+
     def register(fn):
         if rule_id in _REGISTRY:
             raise ValueError(f"check {rule_id} registered twice")
         _REGISTRY[rule_id] = fn
+        _NEEDS[rule_id] = (kw, cmds)
         return fn
 
     return register
+
+
+def needs(rule_id: str) -> tuple[Optional[frozenset], Optional[frozenset]]:
+    """(keywords, command names) a check needs in a file to find anything (see :func:`check`);
+    None for no such condition."""
+    registered()
+    return _NEEDS.get(rule_id, (None, None))
 
 
 def registered() -> dict[str, Callable]:
@@ -96,6 +116,25 @@ class Context:
                 [ins for ins in stage.instructions if ins.trigger is None and (not wanted or ins.keyword in wanted)],
             )
         return iter(entry[1])
+
+    @cached_property
+    def keywords(self) -> frozenset:
+        """Every keyword in the file: each instruction's, and the one an ONBUILD carries."""
+        out = set()
+        for ins in self.df.instructions:
+            out.add(ins.keyword)
+            if ins.trigger is not None:
+                out.add(ins.trigger.keyword)
+        return frozenset(out)
+
+    def may_find(self, keywords: Optional[frozenset], commands: Optional[frozenset]) -> bool:
+        """False when the file has none of ``keywords`` or its RUNs call none of ``commands``
+        (a check that needs them finds nothing here)."""
+        if keywords is not None and self.keywords.isdisjoint(keywords):
+            return False
+        if commands is not None and self._commands_by_name.keys().isdisjoint(commands):
+            return False
+        return True
 
     @cached_property
     def resolution(self):

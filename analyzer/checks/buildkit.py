@@ -410,7 +410,7 @@ def invalid_base_image_platform(ctx):
 _ABSOLUTE = lazy(r"^(?:/|\\|[A-Za-z]:[\\/])")
 
 
-@check("AN1007")
+@check("AN1007", keywords=("WORKDIR",))
 def workdir_relative_path(ctx):
     set_in: dict[int, bool] = {}
     res = ctx.resolution
@@ -523,7 +523,7 @@ def undefined_var(ctx):
 # --- ENV / LABEL format -------------------------------------------------------------------------
 
 
-@check("AN1009")
+@check("AN1009", keywords=("ENV", "LABEL"))
 def legacy_key_value_format(ctx):
     for ins in ctx.instructions("ENV", "LABEL"):
         if not ins.legacy_form:
@@ -561,7 +561,7 @@ def key_span(ins: Instruction, key: str) -> Position:
     return word_span(ins, key, len(ins.keyword_as_written))
 
 
-@check("AN1012")
+@check("AN1012", keywords=("ARG", "ENV"))
 def secrets_used_in_arg_or_env(ctx):
     for ins in ctx.instructions("ARG", "ENV"):
         for key in arg_env_keys(ins):
@@ -585,7 +585,7 @@ def _expose_ports(ctx, ins: Instruction) -> Iterator[tuple[str, str]]:
             yield port, raw
 
 
-@check("AN1016")
+@check("AN1016", keywords=("EXPOSE",))
 def expose_proto_casing(ctx):
     for ins in ctx.instructions("EXPOSE"):
         for port, raw in _expose_ports(ctx, ins):
@@ -597,7 +597,7 @@ def expose_proto_casing(ctx):
                 )
 
 
-@check("AN1017")
+@check("AN1017", keywords=("EXPOSE",))
 def expose_invalid_format(ctx):
     for ins in ctx.instructions("EXPOSE"):
         for port, raw in _expose_ports(ctx, ins):
@@ -631,7 +631,7 @@ def _ignore_matcher(ctx):
         return None
 
 
-@check("AN1015")
+@check("AN1015", keywords=("COPY", "ADD"))
 def copy_ignored_file(ctx):
     copies = [
         ins for stage in ctx.df.stages for ins in ctx.stage_instructions(stage, "COPY", "ADD")

@@ -8,7 +8,7 @@ from ..lazyre import lazy
 from . import Hit, check
 
 
-@check("AN4001")
+@check("AN4001", commands=("wget", "curl"))
 def wget_and_curl(ctx):
     first = {}
     for _run, cmd in ctx.commands_named("wget", "curl"):

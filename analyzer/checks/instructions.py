@@ -71,7 +71,7 @@ def latest_tag(ctx):
             yield Hit(word_span(ins, stage.base), f"FROM {image} uses the 'latest' tag; pin a version tag")
 
 
-@check("AN4000")
+@check("AN4000", keywords=("MAINTAINER",))
 def maintainer(ctx):
     for ins in ctx.instructions("MAINTAINER"):
         yield Hit(ins.position, 'MAINTAINER is deprecated; use LABEL org.opencontainers.image.authors="..."')
@@ -80,7 +80,7 @@ def maintainer(ctx):
 _WINDOWS_ABS = lazy(r"^([A-Za-z]:[\\/]|[\\/])")
 
 
-@check("AN3000")
+@check("AN3000", keywords=("WORKDIR",))
 def relative_workdir(ctx):
     for ins in ctx.instructions("WORKDIR"):
         if not ins.args:
@@ -104,7 +104,7 @@ def relative_workdir(ctx):
         yield Hit(word_span(ins, raw), f"WORKDIR {raw} is relative: its meaning depends on the WORKDIR before it; use an absolute path")
 
 
-@check("AN3025")
+@check("AN3025", keywords=("CMD", "ENTRYPOINT"))
 def shell_form_cmd(ctx):
     for ins in ctx.instructions("CMD", "ENTRYPOINT"):
         if ins.json or not ins.args:
@@ -212,7 +212,7 @@ def _port_problem(spec: str):
     return None
 
 
-@check("AN3011")
+@check("AN3011", keywords=("EXPOSE",))
 def invalid_expose_port(ctx):
     for ins in ctx.instructions("EXPOSE"):
         for word, pos in zip(ins.args, arg_spans(ins)):
@@ -248,7 +248,7 @@ def copy_sources_and_dest(ins):
     return list(ins.args[:-1]), ins.args[-1], spans[:-1], spans[-1]
 
 
-@check("AN3020")
+@check("AN3020", keywords=("ADD",))
 def add_instead_of_copy(ctx):
     for ins in ctx.instructions("ADD"):
         if any(ins.flag(f) is not None for f in ("checksum", "keep-git-dir", "unpack")):
@@ -269,7 +269,7 @@ def add_instead_of_copy(ctx):
             break
 
 
-@check("AN3021")
+@check("AN3021", keywords=("COPY", "ADD"))
 def copy_many_sources_dest_not_dir(ctx):
     for ins in ctx.instructions("COPY", "ADD"):
         sources, dest, _spans, dest_pos = copy_sources_and_dest(ins)
@@ -291,7 +291,7 @@ def _is_root_path(path: str) -> bool:
     return path.startswith(("/", "\\")) and not parts
 
 
-@check("AN3067")
+@check("AN3067", keywords=("COPY",))
 def copy_entire_filesystem(ctx):
     for ins in ctx.instructions("COPY"):
         source = ins.flag("from")
@@ -387,7 +387,7 @@ def redundant_target_platform(ctx):
 # --- ONBUILD ----------------------------------------------------------------------------
 
 
-@check("AN3043")
+@check("AN3043", keywords=("ONBUILD",))
 def invalid_onbuild_trigger(ctx):
     for ins in ctx.df.instructions:
         trig = ins.trigger
@@ -418,7 +418,7 @@ def _reference_span(value_pos, value: str, name: str):
     return Position(value_pos.line, value_pos.column + m.start(), value_pos.line, value_pos.column + m.end())
 
 
-@check("AN3044")
+@check("AN3044", keywords=("ENV",))
 def env_self_reference(ctx):
     for ins in ctx.instructions("ENV"):
         pairs = env_pairs(ins)
@@ -469,7 +469,7 @@ def _looks_secret(name: str) -> bool:
     return name.upper() in _SECRET_NAMES or any(p in name.lower() for p in _SECRET_PARTS)
 
 
-@check("AN3064")
+@check("AN3064", keywords=("ARG", "ENV"))
 def secret_in_arg_or_env(ctx):
     for ins in ctx.instructions("ARG", "ENV"):
         if ins.keyword == "ENV":
@@ -506,7 +506,7 @@ def is_root_user(value: str) -> bool:
     return user == "root" or (user.isdigit() and int(user) == 0)
 
 
-@check("AN3066")
+@check("AN3066", keywords=("USER",))
 def non_numeric_user(ctx):
     for ins in ctx.instructions("USER"):
         value = user_value(ctx, ins)
@@ -547,7 +547,7 @@ def _first_per_run(ctx, wanted):
     return [found[k] for k in order]
 
 
-@check("AN3001")
+@check("AN3001", commands=_POINTLESS)
 def pointless_command(ctx):
     for _run, cmds in _first_per_run(ctx, _POINTLESS):
         names = sorted({command_name(c) for c in cmds})
@@ -558,7 +558,7 @@ def pointless_command(ctx):
         )
 
 
-@check("AN3003")
+@check("AN3003", commands=("cd",))
 def cd_in_run(ctx):
     for _run, cmds in _first_per_run(ctx, {"cd"}):
         yield Hit(
@@ -646,7 +646,7 @@ def _shell_value(ctx, run, word: str):
     return None if exp.missing else exp.value
 
 
-@check("AN3046")
+@check("AN3046", commands=("useradd",))
 def useradd_high_uid(ctx):
     for run, cmd in ctx.commands_named("useradd"):
         uid, index, no_log = _useradd_uid(list(cmd.argv))
@@ -687,7 +687,7 @@ def _wget_is_quiet(argv) -> bool:
     return False
 
 
-@check("AN3047")
+@check("AN3047", commands=("wget",))
 def wget_without_progress(ctx):
     for _run, cmd in ctx.commands_named("wget"):
         if _wget_is_quiet(cmd.argv):
@@ -702,7 +702,7 @@ def wget_without_progress(ctx):
 _SH_PATHS = ("/bin/sh", "/usr/bin/sh")
 
 
-@check("AN4005")
+@check("AN4005", commands=("ln",))
 def ln_bin_sh(ctx):
     for _run, cmd in ctx.commands_named("ln"):
         operands = []

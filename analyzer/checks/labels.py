@@ -102,7 +102,7 @@ def key_problem(key: str) -> Optional[str]:
     return None
 
 
-@check("AN3048")
+@check("AN3048", keywords=("LABEL",))
 def invalid_label_key(ctx):
     for label in labels(ctx):
         if label.key is None:
@@ -144,7 +144,7 @@ def _is_trigger_label(ctx, label) -> bool:
     return is_trigger(ctx, label.ins)
 
 
-@check("AN3050")
+@check("AN3050", keywords=("LABEL",))
 def superfluous_label(ctx):
     if not _truthy(ctx.option("strict-labels", False)):
         return
@@ -158,7 +158,7 @@ def superfluous_label(ctx):
         )
 
 
-@check("AN3051")
+@check("AN3051", keywords=("LABEL",))
 def empty_label(ctx):
     wanted = schema(ctx)
     for label in labels(ctx):
@@ -334,31 +334,31 @@ def is_spdx(value: str) -> bool:
     return expression() and i == len(tokens)
 
 
-@check("AN3052")
+@check("AN3052", keywords=("LABEL",))
 def label_not_url(ctx):
     yield from _format_check(ctx, "url", is_url, "an absolute URL (scheme://...)")
 
 
-@check("AN3053")
+@check("AN3053", keywords=("LABEL",))
 def label_not_rfc3339(ctx):
     yield from _format_check(ctx, "rfc3339", is_rfc3339, "an RFC 3339 date-time (2024-05-01T12:00:00Z)")
 
 
-@check("AN3054")
+@check("AN3054", keywords=("LABEL",))
 def label_not_spdx(ctx):
     yield from _format_check(ctx, "spdx", is_spdx, "an SPDX license identifier or expression (e.g. Apache-2.0)")
 
 
-@check("AN3055")
+@check("AN3055", keywords=("LABEL",))
 def label_not_git_hash(ctx):
     yield from _format_check(ctx, "hash", is_git_hash, "a git commit id (7 or 40 lower-case hex digits)")
 
 
-@check("AN3056")
+@check("AN3056", keywords=("LABEL",))
 def label_not_semver(ctx):
     yield from _format_check(ctx, "semver", is_semver, "a semantic version (1.2.3, 1.2.3-rc.1)")
 
 
-@check("AN3058")
+@check("AN3058", keywords=("LABEL",))
 def label_not_email(ctx):
     yield from _format_check(ctx, "email", is_email, "an email address (RFC 5322)")

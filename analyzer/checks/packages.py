@@ -43,7 +43,7 @@ def _has_short(options, letter: str) -> bool:
     return any(o.startswith("-") and not o.startswith("--") and letter in o[1:] and " " not in o for o in options)
 
 
-@check("AN3014")
+@check("AN3014", commands=("apt-get", "apt"))
 def apt_get_yes(ctx):
     for _run, cmd, options in _apt_installs(ctx):
         yes = (
@@ -55,7 +55,7 @@ def apt_get_yes(ctx):
             yield Hit(command_span(cmd), f"{cmd.name} install without -y waits for an answer that never comes in a build; add -y")
 
 
-@check("AN3015")
+@check("AN3015", commands=("apt-get", "apt"))
 def apt_get_no_recommends(ctx):
     for _run, cmd, options in _apt_installs(ctx):
         if "--no-install-recommends" in options:
@@ -68,7 +68,7 @@ def apt_get_no_recommends(ctx):
         )
 
 
-@check("AN3004")
+@check("AN3004", commands=("sudo",))
 def sudo(ctx):
     for _run, cmd in ctx.commands_named("sudo"):
         yield Hit(cmd.position, "sudo in a RUN: builds already run as the USER in effect; switch with USER root instead")
@@ -84,7 +84,7 @@ def _sets_pipefail(cmd) -> bool:
     return False
 
 
-@check("AN4006")
+@check("AN4006", keywords=("RUN",))
 def missing_pipefail(ctx):
     from analyzer.shell import basename
 
@@ -396,7 +396,7 @@ def _apt_pinned(pkg: str) -> bool:
     return "=" in pkg or "/" in pkg or pkg.endswith(".deb")
 
 
-@check("AN3008")
+@check("AN3008", commands=("apt-get", "apt"))
 def apt_get_unpinned(ctx):
     for _run, cmd, w in _unpinned(
         ctx, ("apt-get", "apt"), _APT_VALUE, lambda a, c: a.action() == "install", _apt_pinned
@@ -428,7 +428,7 @@ def _kept(ctx, run, kept: set) -> bool:
     return ins.stage in kept
 
 
-@check("AN3009")
+@check("AN3009", commands=("apt-get", "apt"))
 def apt_lists_left(ctx):
     lists = ("/var/lib/apt/lists",)
     kept = _stages_kept(ctx)
@@ -450,7 +450,7 @@ def apt_lists_left(ctx):
         )
 
 
-@check("AN3027")
+@check("AN3027", commands=("apt",))
 def apt_used(ctx):
     for _run, cmd in ctx.commands_named("apt"):
         yield Hit(cmd.position, "apt is meant for people at a terminal and has no stable CLI: use apt-get or apt-cache")
@@ -523,7 +523,7 @@ def _pip_pinned(spec: str) -> bool:
     return spec in (".", "..") or "/" in spec or spec.endswith(_PIP_ARCHIVES)
 
 
-@check("AN3013")
+@check("AN3013", keywords=("RUN",))
 def pip_unpinned(ctx):
     for _run, cmd, args in _pip_installs(ctx, pipx=True):
         if args.has("-c", "--constraint"):
@@ -536,7 +536,7 @@ def pip_unpinned(ctx):
 _PIP_CACHE = ("~/.cache/pip",)
 
 
-@check("AN3042")
+@check("AN3042", keywords=("RUN",))
 def pip_cache(ctx):
     for run, cmd, args in _pip_installs(ctx):
         if args.has("--no-cache-dir"):
@@ -579,7 +579,7 @@ def _npm_pinned(spec: str) -> bool:
     return "/" in name and "#" in name  # user/repo#ref
 
 
-@check("AN3016")
+@check("AN3016", commands=("npm",))
 def npm_unpinned(ctx):
     for _run, cmd, w in _unpinned(
         ctx, ("npm",), _NPM_VALUE, lambda a, c: a.action() in _NPM_INSTALL, _npm_pinned
@@ -597,7 +597,7 @@ def _gem_pinned(spec: str) -> bool:
     return ":" in spec or spec.endswith(".gem")
 
 
-@check("AN3028")
+@check("AN3028", commands=("gem",))
 def gem_unpinned(ctx):
     def is_install(args, cmd):
         return args.action() in ("install", "i") and not args.has("-v", "--version")
@@ -613,7 +613,7 @@ def _yarn_args(ctx, run, cmd) -> Args:
     return parse_args(expand_argv(ctx, run, cmd), frozenset({"--cwd", "--cache-folder", "--modules-folder", "--network-timeout"}))
 
 
-@check("AN3060")
+@check("AN3060", commands=("yarn",))
 def yarn_cache_left(ctx):
     def is_install(run, cmd):
         if _name(cmd) != "yarn":
@@ -658,7 +658,7 @@ def _go_needs_pin(spec: str) -> bool:
     return "." in path.split("/", 1)[0]
 
 
-@check("AN3062")
+@check("AN3062", commands=("go",))
 def go_unpinned(ctx):
     for run, cmd in ctx.commands_named("go"):
         args = parse_args(expand_argv(ctx, run, cmd), _GO_VALUE)
@@ -686,7 +686,7 @@ def _apk_pinned(spec: str) -> bool:
     return any(c in spec for c in "=~<>") or spec.endswith(".apk")
 
 
-@check("AN3018")
+@check("AN3018", commands=("apk",))
 def apk_unpinned(ctx):
     for _run, cmd, w in _unpinned(ctx, ("apk",), _APK_VALUE, lambda a, c: a.action() == "add", _apk_pinned):
         yield Hit(w.position, f"{w.label()} is not pinned: use apk add {w.text}=<version>")
@@ -695,7 +695,7 @@ def apk_unpinned(ctx):
 _APK_CACHE = ("/var/cache/apk", "/etc/apk/cache")
 
 
-@check("AN3019")
+@check("AN3019", commands=("apk",))
 def apk_cache(ctx):
     for run, cmd in ctx.commands_named("apk"):
         args = parse_args(expand_argv(ctx, run, cmd), _APK_VALUE)
@@ -786,39 +786,39 @@ def _rpm_cleanup(ctx, names, clean_tools, directories):
     return _missing_cleanup(ctx, is_install, is_clean, directories, tuple(names) + tuple(clean_tools))
 
 
-@check("AN3030")
+@check("AN3030", commands=("yum",))
 def yum_yes(ctx):
     for cmd in _rpm_missing_yes(ctx, ("yum",)):
         yield Hit(command_span(cmd), "yum install without -y waits for an answer that never comes in a build; add -y")
 
 
-@check("AN3032")
+@check("AN3032", commands=("yum",))
 def yum_clean(ctx):
     for _run, cmd in _rpm_cleanup(ctx, ("yum",), ("yum",), ("/var/cache/yum",)):
         yield Hit(command_span(cmd), "yum install leaves its cache in the layer: run yum clean all in the same RUN")
 
 
-@check("AN3033")
+@check("AN3033", commands=("yum",))
 def yum_unpinned(ctx):
     for _cmd, w, module in _rpm_tool_unpinned(ctx, ("yum",)):
         hint = f"yum module install {w.text}:<stream>" if module else f"yum install {w.text}-<version>"
         yield Hit(w.position, f"{w.label()} is not pinned: use {hint}")
 
 
-@check("AN3038")
+@check("AN3038", commands=_DNF)
 def dnf_yes(ctx):
     for cmd in _rpm_missing_yes(ctx, _DNF):
         yield Hit(command_span(cmd), f"{_name(cmd)} install without -y waits for an answer that never comes in a build; add -y")
 
 
-@check("AN3040")
+@check("AN3040", commands=_DNF)
 def dnf_clean(ctx):
     dirs = ("/var/cache/dnf", "/var/cache/yum", "/var/cache/libdnf5")
     for _run, cmd in _rpm_cleanup(ctx, _DNF, _DNF + ("yum",), dirs):
         yield Hit(command_span(cmd), f"{_name(cmd)} install leaves its cache in the layer: run {_name(cmd)} clean all in the same RUN")
 
 
-@check("AN3041")
+@check("AN3041", commands=_DNF)
 def dnf_unpinned(ctx):
     for cmd, w, module in _rpm_tool_unpinned(ctx, _DNF):
         hint = f"{_name(cmd)} module install {w.text}:<stream>" if module else f"{_name(cmd)} install {w.text}-<version>"
@@ -850,7 +850,7 @@ def _zypper_args(ctx, run, cmd) -> Args:
     return Args(options + tail.options, [action] + tail.operands, tail.end_of_options, _ZYPPER_VALUE)
 
 
-@check("AN3034")
+@check("AN3034", commands=("zypper",))
 def zypper_yes(ctx):
     for run, cmd in ctx.commands_named("zypper"):
         args = _zypper_args(ctx, run, cmd)
@@ -865,14 +865,14 @@ def zypper_yes(ctx):
         yield Hit(command_span(cmd), "zypper waits for a confirmation that never comes in a build: use zypper -n or add -y")
 
 
-@check("AN3035")
+@check("AN3035", commands=("zypper",))
 def zypper_dist_upgrade(ctx):
     for run, cmd in ctx.commands_named("zypper"):
         if _zypper_args(ctx, run, cmd).action() in ("dist-upgrade", "dup"):
             yield Hit(command_span(cmd), "zypper dist-upgrade upgrades the whole distribution inside an image build: use a newer base image instead")
 
 
-@check("AN3036")
+@check("AN3036", commands=("zypper",))
 def zypper_clean(ctx):
     def is_install(run, cmd):
         return _name(cmd) == "zypper" and _zypper_args(ctx, run, cmd).action() in _ZYPPER_INSTALL
@@ -888,7 +888,7 @@ def _zypper_pinned(spec: str) -> bool:
     return any(c in spec for c in "=<>") or spec.endswith(".rpm")
 
 
-@check("AN3037")
+@check("AN3037", commands=("zypper",))
 def zypper_unpinned(ctx):
     for run, cmd in ctx.commands_named("zypper"):
         args = _zypper_args(ctx, run, cmd)

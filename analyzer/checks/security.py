@@ -178,7 +178,7 @@ def _env_value_hits(key: str, value: str) -> Optional[str]:
     return rule[1] if rule[0].match(value) else None
 
 
-@check("AN5001")
+@check("AN5001", keywords=("ENV", "ARG", "RUN"))
 def tls_verification_disabled(ctx):
     seen = set()
 
@@ -290,7 +290,7 @@ def secret_values(text: str, assignments: bool) -> Iterator[tuple[int, int, str]
                 yield m.start(idx), m.end(idx), "a literal password or token"
 
 
-@check("AN5002")
+@check("AN5002", keywords=("ARG", "ENV", "RUN"))
 def secret_in_value(ctx):
     seen = set()
     for ins in ctx.instructions("ARG", "ENV"):
@@ -416,7 +416,7 @@ def _base(path: str) -> str:
     return path.rstrip("/").rsplit("/", 1)[-1]
 
 
-@check("AN5003")
+@check("AN5003", keywords=("RUN",))
 def remote_script_to_shell(ctx):
     by_run: dict[int, list[ShellCommand]] = {}
     runs = {}
@@ -497,7 +497,7 @@ DOCKERFILE_KEYWORDS = {
 }
 
 
-@check("AN5004")
+@check("AN5004", keywords=("RUN",))
 def dockerfile_keyword_in_run(ctx):
     seen = set()
     starts: dict[int, set] = {}
@@ -678,7 +678,7 @@ def _whole_context(ctx, ins: Instruction) -> bool:
     return False
 
 
-@check("AN5006")
+@check("AN5006", keywords=("COPY", "ADD"))
 def copy_context_before_install(ctx):
     by_ins: dict[int, list[ShellCommand]] = {}
     for run, cmd in ctx.commands:

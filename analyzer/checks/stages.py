@@ -41,7 +41,7 @@ def _looks_like_image(value: str) -> bool:
     return any(ch in value for ch in "/:.@") or "$" in value
 
 
-@check("AN3022")
+@check("AN3022", keywords=("COPY",))
 def copy_from_undefined_stage(ctx):
     df = ctx.df
     for stage in df.stages:
@@ -79,12 +79,12 @@ def _count_per_stage(ctx, keyword: str):
             )
 
 
-@check("AN4003")
+@check("AN4003", keywords=("CMD",))
 def multiple_cmd(ctx):
     yield from _count_per_stage(ctx, "CMD")
 
 
-@check("AN4004")
+@check("AN4004", keywords=("ENTRYPOINT",))
 def multiple_entrypoint(ctx):
     yield from _count_per_stage(ctx, "ENTRYPOINT")
 
@@ -169,7 +169,7 @@ def _from_span(stage):
 # --- USER ----------------------------------------------------------------------------------
 
 
-@check("AN3002")
+@check("AN3002", keywords=("USER",))
 def last_user_root(ctx):
     from analyzer.checks.instructions import arg_spans, is_root_user, user_value
 
@@ -199,7 +199,7 @@ def last_user_root(ctx):
 # --- HEALTHCHECK ---------------------------------------------------------------------------
 
 
-@check("AN3012")
+@check("AN3012", keywords=("HEALTHCHECK",))
 def multiple_healthchecks(ctx):
     yield from _count_per_stage(ctx, "HEALTHCHECK")
 
@@ -219,7 +219,7 @@ def missing_healthcheck(ctx):
 # --- COPY --from ----------------------------------------------------------------------------
 
 
-@check("AN3023")
+@check("AN3023", keywords=("COPY",))
 def copy_from_own_stage(ctx):
     from analyzer.checks.instructions import value_of
 
@@ -341,7 +341,7 @@ def _is_absolute(path: str) -> bool:
     return path.startswith(("/", "\\")) or bool(re.match(r"^[A-Za-z]:[\\/]", path))
 
 
-@check("AN3045")
+@check("AN3045", keywords=("COPY", "ADD"))
 def copy_relative_dest_without_workdir(ctx):
     from analyzer.checks.instructions import copy_sources_and_dest, value_of
 
@@ -414,7 +414,7 @@ def _mentions(cmd, archive: str) -> bool:
     return False
 
 
-@check("AN3010")
+@check("AN3010", keywords=("COPY",))
 def copy_then_extract(ctx):
     from analyzer.checks.instructions import copy_sources_and_dest, value_of
 
@@ -485,7 +485,7 @@ def _top_level_count(cmds) -> int:
     return count
 
 
-@check("AN3059")
+@check("AN3059", keywords=("RUN",))
 def consecutive_runs(ctx):
     commands_by_run: dict = {}
     for run, cmd in ctx.commands:
