@@ -117,11 +117,13 @@ def _start_directory(start: Optional[str]) -> Path:
 
 def _in_directory(d: Path) -> Optional[Path]:
     # plain strings for the look (every directory of a batch is looked at), a Path for a find
+    from analyzer.files import is_file as _is_file
+
     base = str(d)
     for name in (".analyze.yaml", ".analyze.yml"):
-        if os.path.isfile(os.path.join(base, name)):
+        if _is_file(os.path.join(base, name)):
             return d / name
-    if os.path.isfile(os.path.join(base, "pyproject.toml")):
+    if _is_file(os.path.join(base, "pyproject.toml")):
         pyproject = d / "pyproject.toml"
         if _pyproject_table(pyproject) is not None:
             return pyproject
@@ -142,56 +144,74 @@ def discover(start: Optional[str]) -> Optional[Path]:
 
 
 class Discovery:
-    """:func:`discover` and :func:`load` for many files, each directory looked at once."""
+    """:func:`discover` and :func:`load` for many files, each directory looked at once
+    (directories as real-path strings: every file of a batch asks)."""
 
     def __init__(self):
-        self._by_dir: dict[Path, Optional[Path]] = {}
-        self._real_dirs: dict[str, Path] = {}
+        self._by_dir: dict[str, Optional[Path]] = {}
+        self._real_dirs: dict[str, str] = {}
         self._loaded: dict[Path, Config] = {}
         self._user: Optional[Path] = None
         self._user_known = False
         self._default = Config()
 
-    def _find(self, directory: Path) -> Optional[Path]:
-        if directory in self._by_dir:  # the common case: a directory seen before
-            return self._by_dir[directory]
+    def _find(self, directory: str) -> Optional[Path]:
+        by_dir = self._by_dir
+        if directory in by_dir:  # the common case: a directory seen before
+            return by_dir[directory]
         walked = []
         found: Optional[Path] = None
-        for d in (directory, *directory.parents):
-            if d in self._by_dir:
-                found = self._by_dir[d]
+        d = directory
+        while True:
+            if d in by_dir:
+                found = by_dir[d]
                 break
             walked.append(d)
-            found = _in_directory(d)
+            found = _in_directory(Path(d))
             if found is not None:
                 break
-        else:
-            if not self._user_known:
-                user = _user_config_file()
-                self._user = user if user is not None and user.is_file() else None
-                self._user_known = True
-            found = self._user
+            parent = os.path.dirname(d)
+            if parent == d:  # the root: nothing on the way up
+                if not self._user_known:
+                    user = _user_config_file()
+                    self._user = user if user is not None and user.is_file() else None
+                    self._user_known = True
+                found = self._user
+                break
+            d = parent
         for d in walked:
-            self._by_dir[d] = found
+            by_dir[d] = found
         return found
 
-    def _directory_of(self, start: Optional[str]) -> Path:
-        """:func:`_start_directory` with the real path of each containing directory
-        worked out once: a file that is neither a directory nor a symbolic link is in
-        the real directory of its parent."""
+    def _real_dir(self, d: str) -> str:
+        """``os.path.realpath(d)``, from its parent's when ``d`` itself is no symbolic link."""
+        found = self._real_dirs.get(d)
+        if found is None:
+            head, tail = os.path.split(d)
+            if not head or not tail or tail in (".", "..") or head == d:
+                found = os.path.realpath(d)
+            else:
+                try:
+                    link = stat.S_ISLNK(os.lstat(d).st_mode)
+                except (OSError, ValueError):
+                    link = True  # realpath says what it is
+                found = os.path.realpath(d) if link else os.path.join(self._real_dir(head), tail)
+            self._real_dirs[d] = found
+        return found
+
+    def _directory_of(self, start: Optional[str]) -> str:
+        """:func:`_start_directory` as a string, with the real path of each containing
+        directory worked out once: a file that is neither a directory nor a symbolic link
+        is in the real directory of its parent."""
         if not start or start == "-":
-            return _start_directory(start)
+            return str(_start_directory(start))
         try:
             mode = os.lstat(start).st_mode
         except (OSError, ValueError):
-            return _start_directory(start)
+            return str(_start_directory(start))
         if stat.S_ISDIR(mode) or stat.S_ISLNK(mode):
-            return _start_directory(start)
-        parent = os.path.dirname(start) or "."
-        found = self._real_dirs.get(parent)
-        if found is None:
-            found = self._real_dirs[parent] = Path(os.path.realpath(parent))
-        return found
+            return str(_start_directory(start))
+        return self._real_dir(os.path.dirname(start) or ".")
 
     def config_for(self, start: Optional[str]) -> Config:
         found = self._find(self._directory_of(start))

@@ -313,14 +313,17 @@ def for_dockerfile(dockerfile: Union[str, Path], context: Union[str, Path, None]
     """The ignore file Docker uses with ``dockerfile``: ``<Dockerfile>.dockerignore`` next to
     it wins over ``.dockerignore`` at the context root (the Dockerfile's directory unless
     ``context`` is given). None when neither exists."""
+    from analyzer.files import is_file as _is_file
+
     df = Path(dockerfile)
     if not df.name:
         raise DockerignoreError(f"{dockerfile}: not a file name")
     # the checks as plain strings (each Dockerfile of a batch asks): Path objects only
     # for a file that is there
-    if os.path.isfile(str(df) + ".dockerignore"):
+    own = str(df) + ".dockerignore"
+    if _is_file(own):
         return load(df.with_name(df.name + ".dockerignore"))
     root = str(context) if context is not None else (os.path.dirname(str(df)) or ".")
-    if os.path.isfile(os.path.join(root, ".dockerignore")):
+    if _is_file(os.path.join(root, ".dockerignore")):
         return load(Path(root) / ".dockerignore")
     return None

@@ -210,6 +210,13 @@ class _Pulled(Effect):
     """A provide that comes from a package's dependency, not the package itself: when
     several packages of one command bring the same path, the owner's entry wins."""
 
+    def plain(self) -> Effect:
+        """The same provide as a plain Effect (made once: pulled provides are memoised)."""
+        made = self.__dict__.get("_plain")
+        if made is None:
+            made = self.__dict__["_plain"] = Effect(self.kind, self.path, self.command, self.via, self.package)
+        return made
+
 
 def _provide(paths: Iterable[str], via: str, package: Optional[str] = None, *, merged: bool = False,
              own: Optional[Iterable[str]] = None) -> list:
@@ -253,22 +260,22 @@ def _finish(effects: list) -> list:
             paths.add(eff.path)
     else:
         return effects  # already so: nothing pulled in, no path twice
-    chosen: dict = {}
-    for i, eff in enumerate(effects):
-        if eff.kind != "provide":
-            continue
-        prev = chosen.get(eff.path)
-        if prev is None or (isinstance(effects[prev], _Pulled) and not isinstance(eff, _Pulled)):
-            chosen[eff.path] = i
+    chosen: dict = {}  # path -> the provide that stays
+    for eff in effects:
+        if eff.kind == "provide":
+            prev = chosen.get(eff.path)
+            if prev is None or (type(prev) is _Pulled and type(eff) is not _Pulled):
+                chosen[eff.path] = eff
     out = []
     placed = set()
-    for i, eff in enumerate(effects):
+    for eff in effects:
         if eff.kind == "provide":
-            if eff.path in placed:
+            path = eff.path
+            if path in placed:
                 continue
-            placed.add(eff.path)
-            eff = effects[chosen[eff.path]]
-        out.append(Effect(eff.kind, eff.path, eff.command, eff.via, eff.package) if type(eff) is not Effect else eff)
+            placed.add(path)
+            eff = chosen[path]
+        out.append(eff if type(eff) is Effect else eff.plain())
     return out
 
 

@@ -11,9 +11,20 @@ from pathlib import Path
 
 from .model import AnalyzerError, DecodeError, Dockerfile
 
-__all__ = ["DecodeError", "InputError", "discover_inputs", "is_dockerfile_name", "read_input", "read_regular"]
+__all__ = ["DecodeError", "InputError", "discover_inputs", "is_dockerfile_name", "is_file", "read_input", "read_regular"]
 
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache"}
+
+
+def is_file(path: str) -> bool:
+    """``os.path.isfile(path)``, asking ``access()`` first: for a name that is not there
+    (what a look for an optional file nearly always finds) no exception is made."""
+    try:
+        return os.access(path, os.F_OK) and os.path.isfile(path)
+    except ValueError:  # a NUL in the name
+        return False
+
+
 MAX_INPUT_BYTES = 16 * 1024 * 1024
 
 

@@ -495,10 +495,10 @@ class Walker:
             st.removed.pop(eff.path, None)
         elif kind == "remove" and eff.path:
             target = eff.path.rstrip("/") or "/"
-            for f in list(st.files):
-                if f == target or f.startswith(target + "/"):
-                    st.files.pop(f)
-                    st.removed[f] = p
+            below = target + "/"
+            for f in [f for f in st.files if f == target or f.startswith(below)]:
+                del st.files[f]
+                st.removed[f] = p
             if eff.path.endswith("/") or target not in st.removed:
                 st.removed.setdefault(target, p)
         elif kind == "path" and eff.path:

@@ -280,9 +280,15 @@ def test_discovery_cache_follows_real_files_links_and_relative_paths(tmp_path, m
     (tmp_path / "y" / "sub").mkdir()
     (tmp_path / "y" / "sub" / "Dockerfile").write_text("FROM b\n")
     (tmp_path / "y" / "to-x").symlink_to(tmp_path / "x", target_is_directory=True)
+    (tmp_path / "x" / "deeper" / "down").mkdir(parents=True)
+    (tmp_path / "x" / "deeper" / "down" / "Dockerfile").write_text("FROM c\n")
+    (tmp_path / "sub").mkdir()  # where to-x/../sub really is
+    (tmp_path / "sub" / "Dockerfile").write_text("FROM d\n")
     monkeypatch.chdir(tmp_path / "y")
     cases = ["Dockerfile.link", "sub/Dockerfile", "sub/../Dockerfile.link", "to-x/Dockerfile", "to-x/../sub/Dockerfile",
-             str(tmp_path / "y" / "to-x" / "Dockerfile"), "sub", ".", "missing/Dockerfile"]
+             str(tmp_path / "y" / "to-x" / "Dockerfile"), "sub", ".", "missing/Dockerfile",
+             "to-x/deeper/down/Dockerfile", "to-x/deeper/../deeper/down/Dockerfile", "./sub//Dockerfile",
+             str(tmp_path / "y" / "to-x" / "deeper" / "down" / "Dockerfile")]
     d = Discovery()
     for _ in range(2):  # the second round comes from the cache
         for rel in cases:
@@ -291,6 +297,8 @@ def test_discovery_cache_follows_real_files_links_and_relative_paths(tmp_path, m
     assert d.config_for("Dockerfile.link").preset == "all"
     assert d.config_for("to-x/Dockerfile").preset == "all"
     assert d.config_for("sub/Dockerfile").preset == "strict"
+    assert d.config_for("to-x/deeper/down/Dockerfile").preset == "all"
+    assert d.config_for("to-x/../sub/Dockerfile").path is None  # the real tmp/sub has none
 
 
 # --- the command line ---------------------------------------------------------------------------
