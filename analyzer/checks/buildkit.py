@@ -218,8 +218,12 @@ def _continues(line: str, escape: str) -> bool:
 def no_empty_continuation(ctx):
     df = ctx.df
     lines = df.lines
+    escape = df.escape
     for ins in df.instructions:
-        seg_lines = [s[1] for s in ins.segments]
+        segments = ins.segments
+        if len(segments) == 1 and not lines[segments[0][1] - 1].rstrip(" \t").endswith(escape):
+            continue  # one line, not continued: nothing inside it or after it to look at
+        seg_lines = [s[1] for s in segments]
         if not seg_lines:
             continue
         first, last = seg_lines[0], seg_lines[-1]

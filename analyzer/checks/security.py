@@ -178,6 +178,32 @@ def _env_value_hits(key: str, value: str) -> Optional[str]:
     return rule[1] if rule[0].match(value) else None
 
 
+def _command_tls_hits(cmd: ShellCommand) -> tuple:
+    """(argv index, message) for each option or word of ``cmd`` that turns verification
+    off. It depends on the command's name, words and redirections alone, which repeat from
+    RUN to RUN and file to file: worked out once for each."""
+    key = (_name(cmd), tuple(cmd.argv), tuple(cmd.extras.get("redirects", ())))
+    found = _TLS_HITS.get(key)
+    if found is None:
+        out = [(index, f"{why}: a man in the middle can replace what is downloaded") for index, why in _flag_hits(cmd)]
+        words = "\x00".join(cmd.argv[1:]).lower()
+        if any(needle in words for needle in _WORD_NEEDLES):  # else no pattern can match
+            for i, word in enumerate(cmd.argv[1:], start=1):
+                low = word.lower()
+                for needle, pattern, why in _WORD_PATTERNS:
+                    m = pattern.search(word) if needle in low else None
+                    if m:
+                        out.append((i, f"'{m.group(0)}' {why}"))
+                        break
+        if len(_TLS_HITS) >= 4096:
+            _TLS_HITS.clear()
+        found = _TLS_HITS[key] = tuple(out)
+    return found
+
+
+_TLS_HITS: dict = {}
+
+
 @check("AN5001", keywords=("ENV", "ARG", "RUN"))
 def tls_verification_disabled(ctx):
     seen = set()
@@ -203,22 +229,10 @@ def tls_verification_disabled(ctx):
                     yield h
     # RUN: commands and their options
     for _run, cmd in ctx.commands:
-        for index, why in _flag_hits(cmd):
-            h = hit(_arg_pos(cmd, index), f"{why}: a man in the middle can replace what is downloaded")
+        for index, message in _command_tls_hits(cmd):
+            h = hit(_arg_pos(cmd, index), message)
             if h:
                 yield h
-        words = "\x00".join(cmd.argv[1:]).lower()
-        if not any(needle in words for needle in _WORD_NEEDLES):
-            continue  # no word holds what any of the patterns needs
-        for i, word in enumerate(cmd.argv[1:], start=1):
-            low = word.lower()
-            for needle, pattern, why in _WORD_PATTERNS:
-                m = pattern.search(word) if needle in low else None
-                if m:
-                    h = hit(_arg_pos(cmd, i), f"'{m.group(0)}' {why}")
-                    if h:
-                        yield h
-                    break
     # RUN: inline variable assignments (NODE_TLS_REJECT_UNAUTHORIZED=0 npm ci, export ...)
     for run in ctx.runs:
         texts = [(s.text, s) for s in _scripts(run)]
