@@ -321,6 +321,19 @@ class LintOptions:
                 return dict(opts)
         return {}
 
+    def option(self, rid: str, name: str, default=None):
+        """One option of rule ``rid`` (what ``options_for(rid).get(name, default)`` gives,
+        from a table made once: checks ask for every file)."""
+        table = self.__dict__.get("_option_table")
+        if table is None:
+            table = self.__dict__["_option_table"] = {}
+            for r, opts in self.rule_options:
+                table.setdefault(r, dict(opts))  # the first entry for a rule, as options_for
+        return table.get(rid, _NO_OPTIONS).get(name, default)
+
+
+_NO_OPTIONS: dict = {}
+
 
 def parse_error_finding(error: ParseError, path: str) -> Finding:
     return Finding(

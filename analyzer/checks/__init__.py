@@ -81,7 +81,7 @@ class Context:
 
     # -- options ------------------------------------------------------------------
     def option(self, name: str, default=None):
-        return self.options.options_for(self.current_rule).get(name, default)
+        return self.options.option(self.current_rule, name, default)
 
     # -- instructions ---------------------------------------------------------------
     def instructions(self, *keywords: str, triggers: bool = True) -> Iterator[Instruction]:

@@ -292,7 +292,7 @@ def secret_values(text: str, assignments: bool) -> Iterator[tuple[int, int, str]
         for pattern, what in _TOKEN_PATTERNS:
             for m in pattern.finditer(text):
                 yield m.start(), m.end(), what
-    if "://" in text:
+    if "://" in text and "@" in text:  # user:password@ needs both
         for m in _URL_CREDENTIALS.finditer(text):
             if not _PLACEHOLDER.match(m.group(2)):
                 yield m.start(2), m.end(2), "a password inside a URL"
@@ -511,15 +511,15 @@ DOCKERFILE_KEYWORDS = {
 }
 
 
+_KEYWORD_AT_LINE_START = lazy(r"[ \t]*([A-Z]+)[ \t]")
+
+
 @check("AN5004", keywords=("RUN",))
 def dockerfile_keyword_in_run(ctx):
     seen = set()
-    starts: dict[int, set] = {}
+    by_run: dict[int, list] = {}
     for run, cmd in ctx.commands:
-        bucket = starts.setdefault(id(run), set())
-        for p in cmd.arg_positions:
-            bucket.add((p.line, p.column))
-        bucket.add((cmd.position.line, cmd.position.column))
+        by_run.setdefault(id(run), []).append(cmd)
         if not cmd.dynamic and cmd.name in DOCKERFILE_KEYWORDS:
             key = (cmd.position.line, cmd.position.column)
             seen.add(key)
@@ -532,14 +532,20 @@ def dockerfile_keyword_in_run(ctx):
         ins = run.instruction
         if run.script is None or not ins.segments:
             continue
-        words = starts.get(id(run), set())
+        words = None  # where the RUN's commands and arguments start, when a line needs it
         for off, line, col in ins.segments[1:]:
-            text = ins.logical[off:]
-            m = re.match(r"[ \t]*([A-Z]+)[ \t]", text)
+            m = _KEYWORD_AT_LINE_START.match(ins.logical, off)
             if not m or m.group(1) not in DOCKERFILE_KEYWORDS:
                 continue
-            wline, wcol = line, col + m.start(1)
-            if (wline, wcol) in seen or (wline, wcol) not in words:
+            wline, wcol = line, col + m.start(1) - off
+            if (wline, wcol) in seen:
+                continue
+            if words is None:
+                words = set()
+                for cmd in by_run.get(id(run), ()):
+                    words.update((p.line, p.column) for p in cmd.arg_positions)
+                    words.add((cmd.position.line, cmd.position.column))
+            if (wline, wcol) not in words:
                 continue
             seen.add((wline, wcol))
             kw = m.group(1)

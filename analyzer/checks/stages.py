@@ -490,18 +490,27 @@ def consecutive_runs(ctx):
     commands_by_run: dict = {}
     for run, cmd in ctx.commands:
         commands_by_run.setdefault(id(run.instruction), []).append(cmd)
+    single: dict = {}  # id of a RUN -> it runs at most one top-level command
+
+    def is_single(ins) -> bool:
+        found = single.get(id(ins))
+        if found is None:
+            cmds = commands_by_run.get(id(ins), [])
+            # a count can only be above one with two commands or more
+            found = single[id(ins)] = len(cmds) <= 1 or _top_level_count(cmds) <= 1
+        return found
+
     for stage in ctx.df.stages:
-        previous = None  # (flags, command count) of the RUN just before
+        previous = None  # (flags, the RUN) just before
         for ins in stage.instructions:
             if ins.keyword != "RUN" or ins.trigger is not None:
                 previous = None
                 continue
-            count = _top_level_count(commands_by_run.get(id(ins), []))
             flags = tuple(sorted(ins.flags))
-            if previous is not None and previous[0] == flags and previous[1] <= 1 and count <= 1:
+            if previous is not None and previous[0] == flags and is_single(previous[1]) and is_single(ins):
                 yield Hit(
                     ins.position,
-                    f"this RUN follows the RUN on line {previous[2]} with the same flags: each RUN adds "
+                    f"this RUN follows the RUN on line {previous[1].start_line} with the same flags: each RUN adds "
                     "a layer; join them with &&",
                 )
-            previous = (flags, count, ins.start_line)
+            previous = (flags, ins)
