@@ -96,7 +96,7 @@ class FileAnalyzer:
 
         s = self.settings
         cfg = self.explicit if self.explicit is not None else self.discovery.config_for(item if item != "-" else None)
-        matched = tuple(i for i, rule in enumerate(cfg.per_path) if item != "-" and rule.matches(item))
+        matched = tuple(i for i, rule in enumerate(cfg.per_path) if item != "-" and rule.matches(item)) if cfg.per_path else ()
         key = (id(cfg), matched)  # configs live as long as the Discovery that holds them
         if key not in self._options:
             options = lint_options(cfg, self.catalog, s.ignore, s.build_args, preset=s.preset, select=s.select or None, path=item)

@@ -16,7 +16,7 @@ from typing import Iterable, Optional
 
 from .lazyre import lazy
 from .model import Comment, DecodeError, Directive, Dockerfile, Heredoc, Instruction, ParseError, Stage, evolve
-from .parse_plain import parse_words, plain_commands
+from .parse_plain import LocatedCommand, parse_words, plain_commands
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 # plain files are read without the Go parser, with the same result (analyzer.parse_plain);
@@ -287,12 +287,20 @@ def _attached_comments(start_line: int, comments_by_line: dict[int, Comment]) ->
 def _instruction(cmd, lines: list[str], escape: str, index: int, comments: list[Comment], line_offset: int = 0, nested: bool = False) -> Instruction:
     start = cmd.start_line + line_offset
     end = cmd.end_line + line_offset
-    logical, segments, last = logical_line(lines, start, escape)
+    located = cmd.segments if type(cmd) is LocatedCommand and not line_offset and not nested else None
+    if located is not None:  # the plain reader joined the lines already, the same way
+        logical, segments, last = cmd.original, list(located), end
+    else:
+        logical, segments, last = logical_line(lines, start, escape)
     if logical[:1] in GO_SPACE or (len(segments) > 1 and segments[1][0] == 0):
         # the first line held only the escape character: the keyword is on a later line
         # (after any blanks there, which BuildKit trims)
         logical, segments = _cut(logical, segments, len(logical) - len(logical.lstrip(GO_SPACE)))
-    keyword_written = keyword_of(logical) if logical.strip(GO_SPACE) else cmd.cmd
+        keyword_written = keyword_of(logical) if logical.strip(GO_SPACE) else cmd.cmd
+    elif located is not None:
+        keyword_written = cmd.cmd  # the reader's keyword: letters up to a blank or the end
+    else:
+        keyword_written = keyword_of(logical) if logical.strip(GO_SPACE) else cmd.cmd
     first_line, first_col = segments[0][1], segments[0][2]
     keyword = cmd.cmd.upper()
     heredocs = _heredocs(cmd, logical, lines, last, keyword)

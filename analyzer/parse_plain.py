@@ -36,6 +36,14 @@ class PlainCommand(NamedTuple):
     heredocs: tuple
 
 
+class LocatedCommand(PlainCommand):
+    """A :class:`PlainCommand` that also carries where its logical line came from:
+    ``segments``, the (offset, line, column) of each physical line's part, as
+    ``parse.logical_line`` gives them (the reader has them at hand)."""
+
+    segments: tuple
+
+
 _OUTSIDE = re.compile(r"[^\t\n\x20-\x7e]")  # anything but printable ASCII, tab and newline
 _KEYWORD = re.compile(r"([A-Za-z]+)(?:[ \t]+|$)")
 # a JSON string as Go's decoder takes it and Python's agrees: no control characters, and
@@ -83,6 +91,8 @@ def plain_commands(lines: list[str], escape: str = "\\") -> Optional[list[PlainC
             continue
         start = i + 1
         parts = []
+        segments = [(0, start, len(lines[i]) - len(raw) + 1)]
+        offset = 0
         current = raw
         while True:
             m = continued.search(current)
@@ -92,8 +102,11 @@ def plain_commands(lines: list[str], escape: str = "\\") -> Optional[list[PlainC
                 break
             if doubled.search(current):
                 return None
-            parts.append(current[: m.start()])
+            part = current[: m.start()]
+            parts.append(part)
+            offset += len(part)
             i += 1
+            segments.append((offset, i + 1, 1))
             if i >= n:
                 return None  # a continuation with nothing after it
             current = lines[i]
@@ -103,7 +116,9 @@ def plain_commands(lines: list[str], escape: str = "\\") -> Optional[list[PlainC
         command = _command("".join(parts), start, i, escape)
         if command is None:
             return None
-        out.append(command)
+        located = LocatedCommand._make(command)
+        located.segments = tuple(segments)
+        out.append(located)
     return out or None  # no instructions: BuildKit's parser has its error for that
 
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from conftest import bench_corpus
 
 from analyzer.model import ParseError
-from analyzer.parse import _text_for_go, parse, scan_directives, split_lines
+from analyzer.parse import _text_for_go, logical_line, parse, scan_directives, split_lines
 from analyzer.parse_plain import plain_commands
 
 parse_module = importlib.import_module("analyzer.parse")  # the module (the package exports the function)
@@ -166,3 +166,6 @@ def test_generated_lines_are_read_as_buildkit_reads_them_or_left_to_it(lines, es
     fast = plain_commands(lines, escape)
     if fast is not None:
         assert [tuple(c) for c in fast] == _go(lines), lines
+        for c in fast:  # the position map the reader hands on is parse's own
+            text, segments, _last = logical_line(lines, c.start_line, escape)
+            assert (c.original, list(c.segments)) == (text, segments), lines

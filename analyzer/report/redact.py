@@ -41,12 +41,22 @@ _URL_USERINFO = lazy(r"\b([a-z][a-z0-9+.-]*://)([^/\s:@]+):([^@\s/]+)@", re.I)
 
 def secret_name(name: str) -> bool:
     """True when a variable named ``name`` is meant to hold a secret."""
-    if _NAME_ALLOW.search(name):
-        return False
-    if _NAME_PART.search(name):
-        return True
-    lower = name.lower()
-    return any(part in lower for part in _NAME_INSIDE)
+    found = _SECRET_NAMES.get(name)
+    if found is None:
+        if _NAME_ALLOW.search(name):
+            found = False
+        elif _NAME_PART.search(name):
+            found = True
+        else:
+            lower = name.lower()
+            found = any(part in lower for part in _NAME_INSIDE)
+        if len(_SECRET_NAMES) >= 4096:
+            _SECRET_NAMES.clear()
+        _SECRET_NAMES[name] = found
+    return found
+
+
+_SECRET_NAMES: dict = {}  # names recur from file to file (and each file asks for every one)
 
 
 def _usable(value: Any) -> bool:
