@@ -216,10 +216,23 @@ def _health(rest: str) -> Optional[tuple]:
     return False, ((word, after) if after else (word,))
 
 
+# a word of text without the escape character: unquoted runs and closed quotes, joined
+_WORD = re.compile(r"""(?:[^\s"']+|"[^"]*"|'[^']*')+""")
+
+
 def parse_words(rest: str, escape: str, limit: int = 0) -> tuple[list[str], bool]:
     """``rest`` split as BuildKit's ``parseWords`` splits it: at blanks outside quotes, the
     quotes and escape characters kept in the words (at most ``limit`` words, 0: all);
     and whether a quote was left open at the end."""
+    if escape not in rest:
+        found = _split_words(rest, limit)
+        if found is not None:
+            return found, False
+    return _scan_words(rest, escape, limit)
+
+
+def _scan_words(rest: str, escape: str, limit: int) -> tuple[list[str], bool]:
+    """:func:`parse_words`, character by character as BuildKit does it."""
     words: list[str] = []
     word: list[str] = []
     quote = ""
@@ -253,6 +266,21 @@ def parse_words(rest: str, escape: str, limit: int = 0) -> tuple[list[str], bool
     if word:
         words.append("".join(word))
     return words, bool(quote)
+
+
+def _split_words(rest: str, limit: int) -> Optional[list[str]]:
+    """:func:`parse_words` of text without the escape character, by pattern; None when a
+    quote is left open (then the character loop decides)."""
+    words = []
+    at = 0
+    for m in _WORD.finditer(rest):
+        if m.start() > at and not rest[at : m.start()].isspace():
+            return None  # an open quote in between
+        words.append(m.group())
+        at = m.end()
+        if len(words) == limit:
+            return words if at == len(rest) or rest[at].isspace() else None
+    return words if at == len(rest) or rest[at:].isspace() else None
 
 
 def _words(rest: str, escape: str) -> Optional[list[str]]:

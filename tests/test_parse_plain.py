@@ -169,3 +169,14 @@ def test_generated_lines_are_read_as_buildkit_reads_them_or_left_to_it(lines, es
         for c in fast:  # the position map the reader hands on is parse's own
             text, segments, _last = logical_line(lines, c.start_line, escape)
             assert (c.original, list(c.segments)) == (text, segments), lines
+
+
+_WORD_CHARS = st.sampled_from(["a", "b", "=", " ", "  ", "\t", '"', "'", "\\", "`", "$", "{", "}", "\u00a0", "\u2003", "x y", "\n", "é"])
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(_WORD_CHARS, max_size=14).map("".join), st.sampled_from(["\\", "`"]), st.integers(0, 3))
+def test_word_splitting_by_pattern_equals_the_character_scan(text, escape, limit):
+    from analyzer.parse_plain import _scan_words, parse_words
+
+    assert parse_words(text, escape, limit) == _scan_words(text, escape, limit)
