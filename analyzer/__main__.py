@@ -1,3 +1,3 @@
-from .batch import main
+from .batch import console
 
-main()
+console()

@@ -412,6 +412,40 @@ def run_fast(opts: dict) -> int:
     return EXIT_FINDINGS if batch.failing and not opts.get("exit_zero") else EXIT_OK
 
 
+def console() -> None:
+    """The ``analyze`` command (and ``python -m analyzer``): :func:`main`, then out of the
+    process without tearing the interpreter down. The output is flushed and the exit
+    handlers run (the bytecode caches are written then); unloading every module and freeing
+    every object one by one (about 15 ms, a fifth of a small file's run) is left to the
+    operating system."""
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    leave(code)
+
+
+def leave(code) -> None:
+    """Exit the process with ``code`` (as ``SystemExit(code)`` would) once the output and
+    the exit handlers are done."""
+    import atexit
+
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):
+        sys.stderr.write(f"{code}\n")
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can be said there
+            code = code or EXIT_ERROR
+    atexit._run_exitfuncs()
+    os._exit(code)
+
+
 def main() -> None:
     """Console entry point: the fast path for plain lint runs, typer for the rest."""
     opts = None

@@ -124,3 +124,40 @@ def test_fast_path_and_typer_agree(args):
 def test_stdin_is_read_once_in_the_parent():
     proc = run("--offline", "-", stdin="FROM debian\n")
     assert proc.returncode == 1 and "<stdin>:1:6: warning AN3006" in proc.stdout
+
+
+def _console(code: str, tmp_path, *args):
+    script = "import sys\n" + code + f"\nsys.argv = ['analyze', *{list(map(str, args))!r}]\nfrom analyzer.batch import console\nconsole()\nprint('after console')\n"
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, timeout=120,
+                          env={**os.environ, "ANALYZE_CACHE_DIR": str(tmp_path / "cache")})
+
+
+def test_the_command_leaves_with_its_code_its_output_and_its_exit_handlers(tmp_path):
+    """console() skips the interpreter's teardown, not what a normal exit does first."""
+    (tmp_path / "Dockerfile").write_text("FROM debian\nMAINTAINER me\n")
+    marker = tmp_path / "handler-ran"
+    handler = f"import atexit\natexit.register(lambda: open({str(marker)!r}, 'w').write('yes'))"
+    found = _console(handler, tmp_path, "--offline", "--format", "json", "Dockerfile")
+    assert found.returncode == 1, found.stderr
+    assert '"AN4000"' in found.stdout and found.stdout.rstrip().endswith("}")  # the whole report, flushed
+    assert "after console" not in found.stdout
+    assert marker.read_text() == "yes"
+    clean = _console("", tmp_path, "--offline", "--ignore", "AN4000,AN3006,AN3057", "Dockerfile")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    bad = _console("", tmp_path, "--offline", "missing/Dockerfile")
+    assert bad.returncode == 2 and bad.stderr.startswith("analyze: error:"), bad.stderr
+
+
+def test_the_command_into_a_closed_pipe_says_nothing_more(tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM debian\nMAINTAINER me\nRUN apt-get install curl\n")
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # nobody reads: every write fails (EPIPE)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "analyzer", "--offline", "--format", "json", "Dockerfile"], stdout=write_end,
+                              stderr=subprocess.PIPE, cwd=tmp_path, env={**os.environ, "ANALYZE_CACHE_DIR": str(tmp_path / "cache")},
+                              timeout=120)
+    finally:
+        os.close(write_end)
+    err = proc.stderr.decode()
+    assert proc.returncode == 2
+    assert "Traceback" not in err and "Exception ignored" not in err, err
