@@ -1080,10 +1080,11 @@ def _resolve(
     proxies = _frozen({k: v for k, v in build_args.items() if k.lower() in _PROXY_FOLDED})
 
     def global_scope() -> Scope:
+        frozen = _frozen(global_values)  # read-only: the two views can share one copy
         return Scope(
-            values=_frozen(global_values),
-            arg_vars=_frozen(global_values),
-            origin=_frozen({k: "arg" for k in global_values}),
+            values=frozen,
+            arg_vars=frozen,
+            origin=MappingProxyType(dict.fromkeys(global_values, "arg")),
             declared_args=frozenset(global_declared),
             is_global=True,
         )

@@ -209,7 +209,14 @@ def parse(text: str, path: str = "Dockerfile") -> Dockerfile:
         if not cmd.cmd:  # only a line continuation, then the end of the file
             raise ParseError("unknown instruction: a line continuation with nothing after it", cmd.start_line, 1)
 
-    instructions = [_instruction(cmd, lines, escape, index, []) for index, cmd in enumerate(commands)]
+    # each instruction made with its stage (the FROMs up to it, less one; -1 before any)
+    stages_of = []
+    stage = -1
+    for cmd in commands:
+        if cmd.cmd.upper() == "FROM":
+            stage += 1
+        stages_of.append(stage)
+    instructions = [_instruction(cmd, lines, escape, index, [], stage=stages_of[index]) for index, cmd in enumerate(commands)]
     comments = _scan_comments(lines, instructions)
     comments_by_line = {c.line: c for c in comments}
     if comments_by_line:
@@ -284,7 +291,8 @@ def _attached_comments(start_line: int, comments_by_line: dict[int, Comment]) ->
     return tuple(reversed(out))
 
 
-def _instruction(cmd, lines: list[str], escape: str, index: int, comments: list[Comment], line_offset: int = 0, nested: bool = False) -> Instruction:
+def _instruction(cmd, lines: list[str], escape: str, index: int, comments: list[Comment], line_offset: int = 0, nested: bool = False,
+                 stage: int = -1) -> Instruction:
     start = cmd.start_line + line_offset
     end = cmd.end_line + line_offset
     located = cmd.segments if type(cmd) is LocatedCommand and not line_offset and not nested else None
@@ -317,7 +325,7 @@ def _instruction(cmd, lines: list[str], escape: str, index: int, comments: list[
         end_line=end,
         column=first_col,
         index=index,
-        stage=-1,
+        stage=stage,
         heredocs=heredocs,
         comments=_attached_comments(first_line, comments_by_line),
         logical=logical,
@@ -326,7 +334,7 @@ def _instruction(cmd, lines: list[str], escape: str, index: int, comments: list[
     )
     if keyword == "ONBUILD" and cmd.sub_cmd and not nested:
         # `ONBUILD ONBUILD ...` is refused by Docker (rule AN3043); its trigger is not unpacked
-        trigger = _trigger(ins, lines, escape, end)
+        trigger = _trigger(ins, lines, escape, end, stage)
         if trigger is not None:
             ins = evolve(ins, trigger=trigger)
     return ins
@@ -372,7 +380,7 @@ def _heredocs(cmd, logical: str, lines: list[str], last: int, keyword: str) -> t
     return tuple(out)
 
 
-def _trigger(onbuild: Instruction, lines: list[str], escape: str, end: int) -> Optional[Instruction]:
+def _trigger(onbuild: Instruction, lines: list[str], escape: str, end: int, stage: int = -1) -> Optional[Instruction]:
     """Parse the instruction an ONBUILD carries as an instruction of its own, with its
     real positions (BuildKit's node for ONBUILD drops the trigger's heredocs)."""
     start = onbuild.start_line
@@ -393,7 +401,7 @@ def _trigger(onbuild: Instruction, lines: list[str], escape: str, end: int) -> O
     if not cmds:
         return None
     offset = start - 1 - len(prefix)
-    sub = _instruction(cmds[0], lines, escape, onbuild.index, [], line_offset=offset, nested=True)
+    sub = _instruction(cmds[0], lines, escape, onbuild.index, [], line_offset=offset, nested=True, stage=stage)
     # the trigger's own logical line starts after the ONBUILD keyword
     trig_logical, trig_segments, _ = _logical_from(lines, start, escape, col + len(kw))
     written = keyword_of(trig_logical) if trig_logical.strip(GO_SPACE) else sub.keyword
@@ -441,17 +449,24 @@ def _stages(instructions: list[Instruction]) -> tuple[list[Stage], list[Instruct
             if current is not None:
                 stages.append(_make_stage(*current))
             stage_index += 1
-            current = [stage_index, evolve(ins, stage=stage_index), []]
+            current = [stage_index, _in_stage(ins, stage_index), []]
         elif current is None:
             global_args.append(ins)
         else:
-            trigger = ins.trigger
-            if trigger is not None:
-                trigger = evolve(trigger, stage=stage_index)
-            current[2].append(evolve(ins, stage=stage_index, trigger=trigger))
+            current[2].append(_in_stage(ins, stage_index))
     if current is not None:
         stages.append(_make_stage(*current))
     return stages, global_args
+
+
+def _in_stage(ins: Instruction, stage: int) -> Instruction:
+    """``ins`` (and its ONBUILD trigger) with ``stage``: as made, nearly always."""
+    trigger = ins.trigger
+    if ins.stage == stage and (trigger is None or trigger.stage == stage):
+        return ins
+    if trigger is not None:
+        trigger = evolve(trigger, stage=stage)
+    return evolve(ins, stage=stage, trigger=trigger)
 
 
 def _make_stage(index: int, from_ins: Instruction, body: list[Instruction]) -> Stage:
