@@ -364,9 +364,18 @@ def lint(df: Dockerfile, options: LintOptions = LintOptions(), catalog: Optional
     error_mode = _check_error_mode(df)
     findings: list[Finding] = []
     seen = set()
+    present = ctx.keywords
+    names = None  # the names the RUNs call, when a gate asks
     for rid, rule, severity, buildkit, run_check, gate in _rules_to_run(options, catalog):
-        if gate is not None and not ctx.may_find(*gate):
-            continue  # nothing in this file the check looks at
+        if gate is not None:  # Context.may_find, inline: nothing in this file the check looks at
+            keywords, commands = gate
+            if keywords is not None and present.isdisjoint(keywords):
+                continue
+            if commands is not None:
+                if names is None:
+                    names = ctx.command_names()
+                if names.isdisjoint(commands):
+                    continue
         if error_mode and buildkit:
             severity = "error"
         ctx.current_rule = rid

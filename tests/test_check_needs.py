@@ -157,6 +157,30 @@ def test_benchmark_corpus_lints_the_same_with_and_without_gates(monkeypatch):
     skipped = sum(1 for t in texts for gate in GATED.values() if not Context(parse(t)).may_find(*gate))
     assert skipped > 1000
     with_gates = [lint(parse(t), options, CATALOG) for t in texts]
-    monkeypatch.setattr(Context, "may_find", lambda self, keywords, commands: True)
+    import analyzer.rules as rules
+
+    plan = rules._rules_to_run
+    monkeypatch.setattr(rules, "_rules_to_run", lambda o, c: [(*row[:5], None) for row in plan(o, c)])
     without = [lint(parse(t), options, CATALOG) for t in texts]
     assert with_gates == without
+
+
+def test_the_lint_loop_skips_exactly_what_may_find_says(monkeypatch):
+    """The loop's own test of the gates (inline, for speed) agrees with Context.may_find."""
+    import analyzer.checks as checks_module
+
+    ran = []
+    real = dict(CHECKS)
+    for rid, fn in real.items():
+        monkeypatch.setitem(checks_module._REGISTRY, rid, (lambda f, r: (lambda ctx: (ran.append((id(ctx.df), r)), f(ctx))[1]))(fn, rid))
+    options = LintOptions()
+    for text in bench_corpus(40, seed=31) + [ex.code for rule in CATALOG.values() for ex in rule.fires][:150]:
+        try:
+            df = parse(text)
+        except ParseError:
+            continue
+        ran.clear()
+        lint(df, options, CATALOG)
+        ctx = Context(df, options)
+        expected = {rid for rid in CHECKS if rid in GATED and ctx.may_find(*GATED[rid])} | {rid for rid in CHECKS if rid not in GATED}
+        assert {r for _, r in ran} == expected - {"AN0001"}, text

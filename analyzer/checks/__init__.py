@@ -132,9 +132,13 @@ class Context:
         (a check that needs them finds nothing here)."""
         if keywords is not None and self.keywords.isdisjoint(keywords):
             return False
-        if commands is not None and self._commands_by_name.keys().isdisjoint(commands):
+        if commands is not None and self.command_names().isdisjoint(commands):
             return False
         return True
+
+    def command_names(self):
+        """The names the RUNs call (as :meth:`commands_named` files them), a set-like view."""
+        return self._commands_by_name.keys()
 
     @cached_property
     def resolution(self):
