@@ -260,6 +260,23 @@ def _finish(effects: list) -> list:
             paths.add(eff.path)
     else:
         return effects  # already so: nothing pulled in, no path twice
+    # the same install again (its effects are the memoised objects of _provide): the same
+    # answer. The memo holds the effects it was asked about, so their ids stay theirs.
+    key = tuple(map(id, effects))
+    known = _FINISHED.get(key)
+    if known is not None:
+        return list(known[1])
+    out = _finished(effects)
+    if len(_FINISHED) >= 1024:
+        _FINISHED.clear()
+    _FINISHED[key] = (tuple(effects), tuple(out))
+    return out
+
+
+_FINISHED: dict = {}
+
+
+def _finished(effects: list) -> list:
     chosen: dict = {}  # path -> the provide that stays
     for eff in effects:
         if eff.kind == "provide":

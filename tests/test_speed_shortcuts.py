@@ -244,3 +244,23 @@ def test_a_changed_instruction_keeps_nothing_worked_out_from_the_old_one():
     assert moved.stage == 5 and moved == evolve(ins, stage=5)
     again = run_script(moved)
     assert again is not run and again.instruction is moved  # not the old one's script
+
+
+def test_an_install_seen_again_gives_the_effects_worked_out_anew(monkeypatch):
+    """analyzer.effects keeps the finished effects of an install by the identity of the
+    memoised effects it was made of; without that memo the lineage is the same."""
+    import analyzer.effects as effects
+
+    texts = HANDMADE + _corpus(120)
+    monkeypatch.setattr(effects, "_FINISHED", {})
+    first = [_lineage(t) for t in texts]
+    assert effects._FINISHED, "no install went through the memo"
+    again = [_lineage(t) for t in texts]  # answered from the memo
+
+    class Forgetful(dict):
+        def __setitem__(self, key, value):
+            pass
+
+    monkeypatch.setattr(effects, "_FINISHED", Forgetful())
+    anew = [_lineage(t) for t in texts]
+    assert first == again == anew
