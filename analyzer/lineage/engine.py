@@ -14,9 +14,9 @@ capped; nothing is written anywhere.
 
 from __future__ import annotations
 
+import _socket
 import json
 import os
-import socket
 import time
 from typing import Any, Optional
 from urllib.parse import quote, urlsplit
@@ -49,6 +49,8 @@ def _unix_connection(path: str, timeout: float):
                 self._path = path
 
             def connect(self) -> None:
+                import socket
+
                 sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
                 sock.settimeout(self.timeout)
                 try:
@@ -121,31 +123,62 @@ class Engine:
             raise EngineError(f"{self.label}: {_reason(exc)}") from None
         return conn, response
 
+    def _socket(self, timeout: float):
+        kind, where = self.address
+        if kind == "unix":
+            # the interpreter's own socket type: the socket module's enums cost 5 ms to load
+            sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+            sock.settimeout(timeout)
+            try:
+                sock.connect(where)
+            except BaseException:
+                sock.close()
+                raise
+            return sock
+        import socket
+
+        host, _, port = where.rpartition(":")
+        return socket.create_connection((host, int(port)), timeout=timeout)
+
     def _get_json(self, path: str) -> Optional[Any]:
+        """One small answer, over a plain HTTP/1.0 exchange: the server closes the
+        connection after it and sends it whole, so no HTTP library is needed (loading
+        http.client and the email package costs more than a lint)."""
         deadline = time.monotonic() + self.timeout * 2
-        conn, response = self._open(path)
+        self.requests_made += 1
+        request = f"GET {API}{path} HTTP/1.0\r\nHost: docker\r\nUser-Agent: dockerfile-analyzer\r\n\r\n".encode("ascii")
+        chunks, size = [], 0
         try:
-            if response.status == 404:
-                return None
-            if response.status != 200:
-                raise EngineError(f"{self.label}: GET {path}: HTTP {response.status}")
-            chunks, size = [], 0
+            sock = self._socket(self.timeout)
+        except OSError as exc:
+            raise EngineError(f"{self.label}: {_reason(exc)}") from None
+        try:
+            sock.sendall(request)
             while True:
                 if time.monotonic() > deadline:
                     raise EngineError(f"{self.label}: GET {path}: timed out")
-                chunk = response.read(65536)
+                chunk = sock.recv(65536)
                 if not chunk:
                     break
                 size += len(chunk)
-                if size > MAX_ANSWER:
+                if size > MAX_ANSWER + 65536:  # the answer and its head
                     raise EngineError(f"{self.label}: GET {path}: answer larger than {MAX_ANSWER:,} bytes")
                 chunks.append(chunk)
-        except _http_errors() as exc:
+        except OSError as exc:
             raise EngineError(f"{self.label}: GET {path}: {_reason(exc)}") from None
         finally:
-            conn.close()
+            sock.close()
+        status, body = _response(b"".join(chunks))
+        if status is None:
+            raise EngineError(f"{self.label}: GET {path}: not an HTTP answer")
+        if status == 404:
+            return None
+        if status != 200:
+            raise EngineError(f"{self.label}: GET {path}: HTTP {status}")
+        if len(body) > MAX_ANSWER:
+            raise EngineError(f"{self.label}: GET {path}: answer larger than {MAX_ANSWER:,} bytes")
         try:
-            return json.loads(b"".join(chunks))
+            return json.loads(body)
         except ValueError:
             raise EngineError(f"{self.label}: GET {path}: not JSON") from None
 
@@ -210,6 +243,48 @@ class Engine:
         return [l if isinstance(l, LayerListing) else None for l in listings]
 
 
+def _response(data: bytes) -> tuple[Optional[int], bytes]:
+    """(status, body) of a whole HTTP/1.x answer; (None, b"") when it is not one. The body
+    is cut at its Content-Length and a chunked one is put together."""
+    head, sep, body = data.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    status_line = lines[0].split(None, 2)
+    if not sep or len(status_line) < 2 or not status_line[0].startswith(b"HTTP/1.") or not status_line[1].isdigit():
+        return None, b""
+    headers = {}
+    for line in lines[1:]:
+        name, colon, value = line.partition(b":")
+        if colon:
+            headers[name.strip().lower()] = value.strip()
+    if headers.get(b"transfer-encoding", b"").lower() == b"chunked":
+        body = _unchunked(body)
+        if body is None:
+            return None, b""
+    elif headers.get(b"content-length", b"").isdigit():
+        body = body[: int(headers[b"content-length"])]
+    return int(status_line[1]), body
+
+
+def _unchunked(body: bytes) -> Optional[bytes]:
+    parts, at = [], 0
+    while True:
+        end = body.find(b"\r\n", at)
+        if end < 0:
+            return None
+        size_text = body[at:end].split(b";", 1)[0].strip()
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            return None
+        if size == 0:
+            return b"".join(parts)
+        start = end + 2
+        if start + size > len(body):
+            return None
+        parts.append(body[start : start + size])
+        at = start + size + 2
+
+
 def _size(row: dict) -> int:
     try:
         return int(row.get("Size") or 0)
@@ -218,7 +293,7 @@ def _size(row: dict) -> int:
 
 
 def _reason(exc: BaseException) -> str:
-    if isinstance(exc, socket.timeout) or "timed out" in str(exc):
+    if isinstance(exc, TimeoutError) or "timed out" in str(exc):
         return "timed out"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"

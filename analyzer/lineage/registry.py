@@ -42,13 +42,10 @@ the tag points to, the platform manifest's digest, the config and layer descript
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import io
 import json
 import os
 import re
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +54,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 from .. import __version__
 from ..images import DEFAULT_API_HOST, DEFAULT_DOMAIN, ImageRef, InvalidReference, parse_ref
+from ..cachedir import sha256
 from ..model import AnalyzerError
 from .fetch import _origin, _retry_after
 
@@ -408,7 +406,7 @@ class Registry:
     def _tag_file(self, ref: ImageRef) -> Optional[Path]:
         if self.root is None:
             return None
-        key = hashlib.sha256(f"{ref.api_host}/{ref.path}:{ref.tag}".encode()).hexdigest()
+        key = sha256(f"{ref.api_host}/{ref.path}:{ref.tag}".encode()).hexdigest()
         return self.root / "tags" / f"{key}.json"
 
     def _tag_digest(self, ref: ImageRef) -> str:
@@ -438,7 +436,7 @@ class Registry:
             # some registries answer HEAD without the digest: GET it and hash the body
             resp = self._request("GET", ref, f"/manifests/{ref.tag}", f"tag {what}", accept=ACCEPT, stream=True)
             body = self._read_small(resp, f"manifest {what}")
-            digest = "sha256:" + hashlib.sha256(body).hexdigest()
+            digest = "sha256:" + sha256(body).hexdigest()
             self._store(_hex(digest), body)
         if path is not None:
             # written by resolve() once the manifest this digest names arrived and matched it
@@ -494,7 +492,7 @@ class Registry:
                 body = path.read_bytes()
             except OSError:
                 body = None
-            if body is not None and hashlib.sha256(body).hexdigest() == hex_:
+            if body is not None and sha256(body).hexdigest() == hex_:
                 self.log.append(f"{what}: from cache")
                 return body
             self._discard_corrupt(path, what)
@@ -502,7 +500,7 @@ class Registry:
             raise RegistryError(f"{what}: not in cache (offline)")
         resp = self._request("GET", ref, f"/{kind}/{digest}", what, accept=accept, stream=True)
         body = self._read_small(resp, what)
-        actual = hashlib.sha256(body).hexdigest()
+        actual = sha256(body).hexdigest()
         if actual != hex_:
             raise RegistryError(f"{what}: content does not match its digest (got sha256:{actual})")
         self._store(hex_, body)
@@ -802,7 +800,7 @@ class Registry:
         return self.root / "blobs" / "sha256" / hex_ if self.root is not None else None
 
     def _file_ok(self, path: Path, hex_: str) -> bool:
-        h = hashlib.sha256()
+        h = sha256()
         try:
             with open(path, "rb") as f:
                 for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -826,6 +824,8 @@ class Registry:
     def _temp_file(self, final: Optional[Path]) -> Optional[Any]:
         if final is None or self._cache_warned:
             return None
+        import tempfile
+
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
             return tempfile.NamedTemporaryFile(dir=final.parent, prefix=".tmp-", delete=False)
@@ -861,7 +861,7 @@ class BlobStream(io.RawIOBase):
         self._owner = owner  # the response or the cached file
         self._raw = raw if raw is not None else owner
         self._network = raw is not None
-        self._hash = hashlib.sha256() if raw is not None else None
+        self._hash = sha256() if raw is not None else None
         self._hex = hex_
         self._what = what
         self._tmp = tmp
@@ -1001,6 +1001,8 @@ def _for_host(table: Mapping[str, Any], host: str) -> Any:
 
 
 def _basic(creds: tuple[str, str]) -> str:
+    import base64
+
     return "Basic " + base64.b64encode(f"{creds[0]}:{creds[1]}".encode()).decode("ascii")
 
 
@@ -1009,6 +1011,8 @@ def _decode_auth(entry: Any) -> Optional[tuple[str, str]]:
         return None
     auth = entry.get("auth")
     if isinstance(auth, str) and auth:
+        import base64
+
         try:
             text = base64.b64decode(auth, validate=False).decode("utf-8")
         except (ValueError, UnicodeDecodeError):

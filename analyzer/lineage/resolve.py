@@ -285,7 +285,6 @@ class Resolver:
 
     # -- the registry: config and layers -------------------------------------------------
     def _from_registry(self, ref: ImageRef, name: str, errors: list) -> Optional[ImageDef]:
-        from .layers import RegistryImage, RegistryLayer, layer_history
         from .registry import RegistryError, _plain_http_host
 
         reg = self.registry
@@ -308,6 +307,8 @@ class Resolver:
                 self._down[key] = text
             errors.append(text)
             return None
+        from .layers import RegistryImage, RegistryLayer, layer_history  # only for an image found
+
         history = [
             (str(h.get("created_by") or ""), bool(h.get("empty_layer")))
             for h in (config.get("history") or []) if isinstance(h, dict)
@@ -341,7 +342,6 @@ class Resolver:
     # -- the local Docker engine: config, history and layers ------------------------
     def _from_engine(self, ref: ImageRef, name: str, errors: list) -> Optional[ImageDef]:
         from .engine import EngineError
-        from .layers import RegistryImage, RegistryLayer, layer_history
 
         engine = self.engine
         if callable(engine) and not hasattr(engine, "inspect"):
@@ -356,6 +356,8 @@ class Resolver:
             image_id = str(inspect.get("Id") or "")
             rootfs = inspect.get("RootFS") if isinstance(inspect.get("RootFS"), dict) else {}
             diff_ids = [str(d) for d in rootfs.get("Layers") or () if isinstance(d, str)]
+            from .layers import RegistryImage, RegistryLayer, layer_history  # only for an image found
+
             history = _engine_history(engine.history(image_id), len(diff_ids))
             listings = engine.list_layers(image_id, len(diff_ids)) if diff_ids else []
         except EngineError as exc:
