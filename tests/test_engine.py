@@ -241,3 +241,41 @@ def test_real_engine_image_built_locally(tmp_path):
         assert missing == ["nosuchtool", "wget"], out["findings"]
     finally:
         docker("rmi", "-f", tag, check=False)
+
+
+def test_small_answers_are_read_whole_chunked_or_cut_at_their_length():
+    from analyzer.lineage.engine import _response
+
+    assert _response(b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{\"a\": 1}") == (200, b'{"a": 1}')
+    assert _response(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}garbage") == (200, b"{}")
+    chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n[1,\r\n2;ext=x\r\n2]\r\n0\r\n\r\n"
+    assert _response(chunked) == (200, b"[1,2]")
+    assert _response(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n") == (404, b"")
+    for broken in (b"", b"garbage", b"HTTP/1.1 200 OK\r\n", b"SSH-2.0-x\r\n\r\n", b"HTTP/1.1 abc OK\r\n\r\n",
+                   b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n9\r\nab"):
+        assert _response(broken) == (None, b""), broken
+
+
+def test_an_engine_that_answers_nonsense_is_one_line(tmp_path):
+    import socket
+    import threading
+
+    path = tmp_path / "odd.sock"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    listener.listen(4)
+
+    def answer():
+        conn, _ = listener.accept()
+        conn.recv(4096)
+        conn.sendall(b"this is not HTTP at all\r\n\r\n")
+        conn.close()
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(EngineError) as err:
+            Engine(("unix", str(path))).inspect("x")
+        assert str(err.value) == "docker engine: GET /images/x/json: not an HTTP answer"
+    finally:
+        listener.close()
