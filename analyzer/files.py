@@ -51,18 +51,48 @@ def discover_inputs(paths: list[str]) -> list[str]:
         if not os.path.lexists(p):
             raise InputError(f"{p}: no such file or directory")
         if os.path.isdir(p):
-            found = []
-            for root, dirs, files in os.walk(p):
-                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
-                for name in sorted(files):
-                    if is_dockerfile_name(name) and not name.endswith(".dockerignore"):
-                        found.append(os.path.join(root, name))
+            found: list[str] = []
+            _find_dockerfiles(p, found)
             if not found:
                 raise InputError(f"{p}: no Dockerfile found (looked for Dockerfile, Containerfile, *.Dockerfile, Dockerfile.*)")
             out.extend(found)
         else:
             out.append(p)
     return out
+
+
+def _find_dockerfiles(root: str, found: list) -> None:
+    """What ``os.walk(root)`` (top down, symbolic links to directories not followed,
+    unreadable directories skipped) finds, each directory's Dockerfiles sorted before its
+    subdirectories in sorted order; without a ``lstat`` per directory (the entry's own
+    type says whether it is a link)."""
+    try:
+        with os.scandir(root) as it:
+            entries = list(it)
+    except OSError:
+        return
+    files = []
+    subdirs = []
+    for entry in entries:
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        if not is_dir:
+            files.append(entry.name)
+        elif entry.name not in SKIP_DIRS:
+            try:
+                link = entry.is_symlink()
+            except OSError:
+                link = False
+            if not link:
+                subdirs.append(entry.name)
+    prefix = root if root.endswith("/") else root + "/"
+    for name in sorted(files):
+        if is_dockerfile_name(name) and not name.endswith(".dockerignore"):
+            found.append(prefix + name)
+    for name in sorted(subdirs):
+        _find_dockerfiles(prefix + name, found)
 
 
 _KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))

@@ -161,3 +161,28 @@ def test_the_command_into_a_closed_pipe_says_nothing_more(tmp_path):
     err = proc.stderr.decode()
     assert proc.returncode == 2
     assert "Traceback" not in err and "Exception ignored" not in err, err
+
+
+def test_directories_are_searched_as_os_walk_would(tmp_path):
+    """The search reads each directory once (no lstat per directory) and finds what a
+    top-down os.walk that does not follow links finds, in the same order."""
+    from analyzer.files import SKIP_DIRS, discover_inputs, is_dockerfile_name
+
+    def by_walk(root):
+        found = []
+        for top, dirs, files in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+            found += [os.path.join(top, n) for n in sorted(files) if is_dockerfile_name(n) and not n.endswith(".dockerignore")]
+        return found
+
+    for sub in ("a/b", "node_modules", "c", ".git", "z/y", "B"):
+        (tmp_path / sub).mkdir(parents=True, exist_ok=True)
+    for name in ("Dockerfile", "a/Dockerfile.dev", "a/b/x.Dockerfile", "node_modules/Dockerfile", "c/Containerfile",
+                 "z/y/Dockerfile", "a/notes.txt", "a/Dockerfile.dockerignore", "B/Dockerfile", ".git/Dockerfile"):
+        (tmp_path / name).write_text("FROM a\n")
+    (tmp_path / "linkdir").symlink_to(tmp_path / "a", target_is_directory=True)
+    (tmp_path / "Dockerfile.link").symlink_to(tmp_path / "a" / "Dockerfile.dev")
+    (tmp_path / "Dockerfile.broken").symlink_to(tmp_path / "missing")
+    for root in (str(tmp_path), str(tmp_path) + "/", os.path.relpath(tmp_path)):
+        assert discover_inputs([root]) == by_walk(root), root
+    assert len(discover_inputs([str(tmp_path)])) == 8  # not under .git, node_modules or the link
