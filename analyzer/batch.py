@@ -168,6 +168,9 @@ class FileAnalyzer:
             notes = tuple(lineage.errors())
         findings = lint(df, options, self.catalog, lineage)
         notes += _expansion_notes(df, shown, options)
+        from analyzer.scripts import forget
+
+        forget(df)  # the file is done with: no cycles left for the collector
         return Outcome(FileResult(shown, tuple(findings), extra=extra), threshold, notes=notes)
 
 

@@ -95,6 +95,21 @@ def _kept_on(ins: Instruction, name: str) -> Optional[dict]:
     return own.setdefault(name, {}) if own is not None else None
 
 
+_MEMOS = ("_run_scripts", "_commands_memo")
+
+
+def forget(df) -> None:
+    """Drop the memos kept on ``df``'s instructions once the file is done with. They refer
+    back to their instruction (a RunScript names it): left in place, every file would
+    leave cycles behind for the garbage collector to find; without them reference counting
+    frees the file at once."""
+    for ins in df.instructions:
+        for one in (ins, ins.trigger) if ins.trigger is not None else (ins,):
+            own = one.__dict__
+            for name in _MEMOS:
+                own.pop(name, None)
+
+
 def run_script(ins: Instruction, shell: tuple[str, ...] = DEFAULT_SHELL) -> RunScript:
     """The shell text of a RUN (or an ONBUILD RUN's trigger); worked out once per
     instruction and shell (the checks and the lineage walk both ask)."""
