@@ -409,6 +409,15 @@ def effects_of(cmd: ShellCommand, state: StateView, memory: Optional[RunMemory] 
     """What ``cmd`` does to the executables of the image described by ``state``."""
     if memory is None:
         memory = getattr(state, "memory", None)
+    if _inert(cmd):
+        # a command on PATH that no handler knows (echo, test, mkdir, ...): nothing to
+        # judge, only what a later command may need to remember
+        if memory is not None:
+            _remember_sources(cmd, memory)
+            pid = cmd.extras.get("pipeline_id")
+            if pid is not None and cmd.extras.get("pipeline_index") == 0:
+                memory.pipes.pop(pid, None)
+        return []
     try:
         ctx = _Ctx(cmd, state, memory)
         release = getattr(state, "release", None)
@@ -441,11 +450,37 @@ def _remember(ctx: _Ctx) -> None:
             path = ctx.path(cmd.argv[-1])
             if path and path in memory.downloads:
                 memory.pipes[pid] = memory.downloads[path]
+    _remember_sources(cmd, memory)
+
+
+def _remember_sources(cmd: ShellCommand, memory: RunMemory) -> None:
     redirects = cmd.extras.get("redirects", ())
     if any("nodesource" in w for w in cmd.argv) or any("nodesource" in w for w in redirects):
         text = " ".join(cmd.argv) + " " + " ".join(redirects)
         if "sources.list" in text or "deb.nodesource.com" in text:
             memory.apt_sources.add("nodesource")
+
+
+def _inert(cmd: ShellCommand) -> bool:
+    """True when :func:`_dispatch` gives no effect for ``cmd`` whatever the state: a
+    command named without a path and without variables that no handler, wrapper or shell
+    rule knows (it ends in :func:`_run_file`, which has nothing to say about a command
+    found on PATH); ``cat`` excepted, whose reading a pipe remembers."""
+    name = cmd.name
+    if cmd.dynamic or "/" in name:
+        return False
+    known = _INERT.get(name)
+    if known is None:
+        known = not (
+            name in _HANDLERS or name in _SHELLS or name in _WRAPPERS or name in ("env", "install", "cat", "")
+            or any(pattern.match(name) for pattern, _fn in _PATTERN_HANDLERS)
+        )
+        if len(_INERT) < 4096:
+            _INERT[name] = known
+    return known
+
+
+_INERT: dict = {}
 
 
 def _name(ctx: _Ctx) -> str:

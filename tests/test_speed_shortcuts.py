@@ -264,3 +264,23 @@ def test_an_install_seen_again_gives_the_effects_worked_out_anew(monkeypatch):
     monkeypatch.setattr(effects, "_FINISHED", Forgetful())
     anew = [_lineage(t) for t in texts]
     assert first == again == anew
+
+
+def test_commands_no_handler_knows_are_passed_over_with_the_same_result(monkeypatch):
+    """effects_of skips building a judgement for a plain command no handler knows (echo,
+    test, mkdir ...): the lineage, what runs remember included, is what the full path gives."""
+    import analyzer.effects as effects
+
+    texts = HANDMADE + _corpus(150) + [
+        "FROM debian:12\nRUN echo 'deb https://deb.nodesource.com/node_20.x nodistro main' > /etc/apt/sources.list.d/nodesource.list"
+        " && apt-get update && apt-get install -y nodejs && npm --version\n",
+        "FROM debian:12\nRUN curl -fsSL https://x/i.sh | tee /tmp/log | sh && printf 'a' | cat > /tmp/x && my-tool\n",
+    ]
+    judged = []
+    real = effects._inert
+    monkeypatch.setattr(effects, "_inert", lambda cmd: judged.append(real(cmd)) or judged[-1])
+    fast = [_lineage(t) for t in texts]
+    monkeypatch.setattr(effects, "_inert", lambda cmd: False)
+    slow = [_lineage(t) for t in texts]
+    assert fast == slow
+    assert judged.count(True) > 500  # the shortcut is the common case
