@@ -4,9 +4,12 @@ command's fast entry point.
 :func:`lint_inputs` runs :class:`FileAnalyzer` on every input, in order. From
 ``POOL_THRESHOLD`` files on, and with more than one CPU available, the files are spread over
 a pool of worker processes (one per CPU, ``ANALYZE_JOBS`` sets the number; ``1`` turns the
-pool off); results come back in input order, so the output is the same either way.
+pool off); results come back in input order, so the output is the same either way. On
+Linux the workers are forked children that share what this process loaded and take chunks
+of the inputs from a pipe; elsewhere, or once forking is unsafe (threads, the Go parser
+loaded), a ``concurrent.futures`` pool of spawned interpreters does the same.
 
-:func:`main` is the ``analyze`` console entry point. The command line is parsed by typer
+:func:`console` is the ``analyze`` command (:func:`main`, then a quick exit). The command line is parsed by typer
 in :mod:`analyzer.cli`, whose import costs more than linting a small file; a plain
 ``analyze [--format F] [--config C] [--select ID] ... PATH ...`` is recognised here and run
 through the same functions without loading typer. Anything else goes to
@@ -243,30 +246,158 @@ def choose_jobs(n_files: int, requested: Optional[int] = None) -> int:
     return max(1, min(available_cpus(), n_files // (POOL_THRESHOLD // 2)))
 
 
-def _pool_context():
-    import multiprocessing
+def _can_fork() -> bool:
+    """fork shares the loaded catalog and modules for free; it is only safe while this
+    process runs one thread and has not started the Go runtime of the dockerfile parser
+    (a forked child of a Go process can hang in it)."""
     import threading
 
-    # fork shares the loaded catalog and modules for free; it is only safe while this
-    # process runs one thread and has not started the Go runtime of the dockerfile parser
-    # (a forked child of a Go process can hang in it)
-    if (
+    return (
         sys.platform.startswith("linux")
+        and hasattr(os, "fork")
         and "dockerfile" not in sys.modules
         and threading.active_count() == 1
-        and "fork" in multiprocessing.get_all_start_methods()
-    ):
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("spawn")
+    )
+
+
+def _chunk_size(n_inputs: int, jobs: int) -> int:
+    # small chunks: a worker slowed by anything else on the machine holds back at most a
+    # few files at the end (64-file chunks left one worker idle for a quarter of a second)
+    return max(1, min(8, n_inputs // (jobs * 4) or 1))
 
 
 def _parallel(inputs: list[str], settings: RunSettings, jobs: int) -> Iterator[Outcome]:
+    if _can_fork():
+        return _forked(inputs, settings, jobs)
+    return _spawned(inputs, settings, jobs)
+
+
+def _forked(inputs: list[str], settings: RunSettings, jobs: int) -> Iterator[Outcome]:
+    """The pool as forked children that take chunks of ``inputs`` (by number, from a pipe
+    they share) and send back each chunk's outcomes; yielded in input order. Lighter than
+    ``concurrent.futures`` (whose import alone costs more than a dozen files, and whose
+    threads in this process take turns with the workers)."""
+    import pickle
+    import select
+    import signal
+
+    size = _chunk_size(len(inputs), jobs)
+    chunks = [inputs[i : i + size] for i in range(0, len(inputs), size)]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    task_r, task_w = os.pipe()
+    workers: dict = {}  # result pipe -> pid
+    try:
+        for _ in range(jobs):
+            res_r, res_w = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the worker: never returns
+                code = 1
+                try:
+                    os.close(task_w)
+                    for fd in workers:
+                        os.close(fd)
+                    os.close(res_r)
+                    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+                    _worker_loop(chunks, settings, task_r, res_w)
+                    code = 0
+                finally:
+                    os._exit(code)
+            os.close(res_w)
+            workers[res_r] = pid
+        os.close(task_r)
+        task_r = -1
+        order = b"".join(i.to_bytes(4, "little") for i in range(len(chunks)))
+        os.set_blocking(task_w, False)
+        done: dict = {}
+        buffers = {fd: bytearray() for fd in workers}
+        wanted = 0
+        while wanted < len(chunks):
+            write = [task_w] if order else []
+            readable, writable, _ = select.select(list(buffers), write, [])
+            if writable:
+                try:  # at most PIPE_BUF bytes: a write that goes in whole or not at all
+                    sent = os.write(task_w, order[:4096])
+                    order = order[sent:]
+                except BlockingIOError:
+                    pass
+                if not order:
+                    os.close(task_w)
+                    task_w = -1
+            for fd in readable:
+                data = os.read(fd, 1 << 20)
+                if not data:  # the worker is gone
+                    del buffers[fd]
+                    continue
+                buf = buffers[fd]
+                buf += data
+                while len(buf) >= 8:
+                    length = int.from_bytes(buf[:8], "little")
+                    if len(buf) < 8 + length:
+                        break
+                    index, payload = pickle.loads(bytes(buf[8 : 8 + length]))
+                    del buf[: 8 + length]
+                    if index < 0:
+                        raise AnalyzerError(f"a worker process failed: {payload}")
+                    done[index] = payload
+            while wanted in done:
+                yield from done.pop(wanted)
+                wanted += 1
+            if not buffers and wanted < len(chunks):
+                raise AnalyzerError("a worker process ended before its work was done")
+    finally:
+        for fd in (task_r, task_w, *workers):
+            if fd >= 0:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        for pid in workers.values():
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except OSError:
+                pass
+            try:
+                os.waitpid(pid, 0)
+            except OSError:
+                pass
+
+
+def _worker_loop(chunks: list, settings: RunSettings, task_r: int, res_w: int) -> None:
+    import pickle
+
+    def send(index: int, payload) -> None:
+        data = pickle.dumps((index, payload), pickle.HIGHEST_PROTOCOL)
+        view = memoryview(len(data).to_bytes(8, "little") + data)
+        while view:
+            view = view[os.write(res_w, view):]
+
+    _batch_gc()
+    try:
+        analyzer = FileAnalyzer(settings)
+        while True:
+            number = b""
+            while len(number) < 4:  # the parent writes whole numbers; a read may split none
+                part = os.read(task_r, 4 - len(number))
+                if not part:
+                    return  # no more work
+                number += part
+            index = int.from_bytes(number, "little")
+            send(index, [analyzer(item) for item in chunks[index]])
+    except BrokenPipeError:
+        return  # the parent stopped listening
+    except Exception as exc:  # one line for the parent to report
+        send(-1, f"{type(exc).__name__}: {exc}")
+
+
+def _spawned(inputs: list[str], settings: RunSettings, jobs: int) -> Iterator[Outcome]:
     from concurrent.futures import ProcessPoolExecutor
 
-    # small chunks: a worker slowed by anything else on the machine holds back at most a
-    # few files at the end (64-file chunks left one worker idle for a quarter of a second)
-    chunk = max(1, min(8, len(inputs) // (jobs * 4) or 1))
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context(), initializer=_init_worker, initargs=(settings,))
+    chunk = _chunk_size(len(inputs), jobs)
+    import multiprocessing
+
+    # spawned: a fresh interpreter each, for when forking this process is not safe
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker, initargs=(settings,))
     try:
         yield from pool.map(_work, inputs, chunksize=chunk)
     finally:

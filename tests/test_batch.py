@@ -221,3 +221,52 @@ def test_a_file_analysed_leaves_no_cycles_for_the_garbage_collector(tmp_path):
         if enabled:
             gc.enable()
     assert left == [], sorted(set(left))[:10]
+
+
+@pytest.mark.parametrize("forked", [True, False])
+def test_both_pools_give_the_serial_result(corpus, monkeypatch, forked):
+    """Forked workers (the usual case on Linux) and spawned ones (when this process has
+    threads or has loaded the Go parser) give the same outcomes, in the same order."""
+    import io
+
+    import analyzer.batch as batch
+
+    inputs = sorted(str(p) for p in corpus.rglob("Dockerfile"))
+    serial = lint_inputs(inputs, RunSettings(offline=True, lineage=False, jobs=1), err=io.StringIO())
+    monkeypatch.setattr(batch, "_can_fork", lambda: forked)
+    called = []
+    for name in ("_forked", "_spawned"):
+        real = getattr(batch, name)
+        monkeypatch.setattr(batch, name, (lambda r, n: lambda *a: (called.append(n), r(*a))[1])(real, name))
+    pooled = lint_inputs(inputs, RunSettings(offline=True, lineage=False, jobs=2), err=io.StringIO())
+    assert called == ["_forked" if forked else "_spawned"]
+    assert pooled.results == serial.results and pooled.failing == serial.failing
+
+
+_WORKER_TROUBLE = """
+import os, sys
+import analyzer.batch as batch
+real = batch.FileAnalyzer.__call__
+how = sys.argv[1]
+def troubled(self, item):
+    if item.endswith("svc033/Dockerfile"):
+        if how == "die":
+            os._exit(9)
+        raise RuntimeError("something broke")
+    return real(self, item)
+batch.FileAnalyzer.__call__ = troubled
+sys.argv = ["analyze", "--offline", sys.argv[2]]
+batch.console()
+"""
+
+
+@pytest.mark.parametrize("how", ["die", "raise"])
+def test_a_worker_in_trouble_stops_the_run_with_one_line(corpus, how):
+    env = {k: v for k, v in os.environ.items() if k not in ("ANALYZE_JOBS",)}
+    proc = subprocess.run([sys.executable, "-c", _WORKER_TROUBLE, how, str(corpus)], capture_output=True, text=True,
+                          timeout=120, env=env, cwd=ROOT)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("analyze: error:") and "svc007" not in ln]
+    expected = "a worker process ended before its work was done" if how == "die" else "a worker process failed: RuntimeError: something broke"
+    assert errors == [f"analyze: error: {expected}"], proc.stderr
