@@ -413,7 +413,12 @@ def expand(word: str, env: Mapping[str, str], escape: str = "\\") -> Expansion:
         len(word) <= MAX_EXPANSION
         and "$" not in word and "'" not in word and '"' not in word and escape not in word
     ):  # nothing for the lexer to do (most words): the word itself, no variable read
-        return Expansion(value=word, undefined=(), used=(), missing=())
+        found = _PLAIN_WORDS.get(word)
+        if found is None:
+            if len(_PLAIN_WORDS) >= 8192:
+                _PLAIN_WORDS.clear()
+            found = _PLAIN_WORDS[word] = Expansion(value=word, undefined=(), used=(), missing=())
+        return found  # immutable: one for each word
     lexer = _Lexer(word, env, escape)
     try:
         value = lexer.word(None, False)
@@ -427,6 +432,9 @@ def expand(word: str, env: Mapping[str, str], escape: str = "\\") -> Expansion:
         used=tuple(lexer.used),
         missing=tuple(lexer.missing),
     )
+
+
+_PLAIN_WORDS: dict = {}  # a word without $, quotes or the escape character -> its Expansion
 
 
 def expand_words(words: Iterable[str], env: Mapping[str, str], escape: str = "\\") -> tuple[Expansion, ...]:

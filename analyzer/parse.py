@@ -311,9 +311,9 @@ def _instruction(cmd, lines: list[str], escape: str, index: int, comments: list[
         keyword_written = keyword_of(logical) if logical.strip(GO_SPACE) else cmd.cmd
     first_line, first_col = segments[0][1], segments[0][2]
     keyword = cmd.cmd.upper()
-    heredocs = _heredocs(cmd, logical, lines, last, keyword)
-    legacy = _legacy_form(keyword, bool(cmd.value), _after_keyword(logical, keyword_written), escape)
-    comments_by_line = {c.line: c for c in comments}
+    heredocs = _heredocs(cmd, logical, lines, last, keyword) if cmd.heredocs else ()
+    # (only ENV and LABEL have a legacy form: the rest of the line is cut out for them alone)
+    legacy = keyword in ("ENV", "LABEL") and _legacy_form(keyword, bool(cmd.value), _after_keyword(logical, keyword_written), escape)
     ins = Instruction(
         keyword=keyword,
         keyword_as_written=keyword_written,
@@ -327,7 +327,7 @@ def _instruction(cmd, lines: list[str], escape: str, index: int, comments: list[
         index=index,
         stage=stage,
         heredocs=heredocs,
-        comments=_attached_comments(first_line, comments_by_line),
+        comments=_attached_comments(first_line, {c.line: c for c in comments}) if comments else (),
         logical=logical,
         segments=tuple(segments),
         legacy_form=legacy,

@@ -224,9 +224,18 @@ def _chain_key(chain: list) -> tuple:
     return tuple(map(id, chain))
 
 
+_IN_THE_SHELL: dict = {}  # (name, a builtin) -> its Availability
+
+
 def _check(cmd, st: State) -> Availability:
     if cmd.builtin or cmd.function:
-        return Availability(cmd.name, "available", reason="shell builtin" if cmd.builtin else "shell function")
+        key = (cmd.name, cmd.builtin)
+        found = _IN_THE_SHELL.get(key)
+        if found is None:  # immutable: one for each name
+            if len(_IN_THE_SHELL) >= 4096:
+                _IN_THE_SHELL.clear()
+            found = _IN_THE_SHELL[key] = Availability(cmd.name, "available", reason="shell builtin" if cmd.builtin else "shell function")
+        return found
     if cmd.dynamic:
         base = cmd.extras.get("static_basename")
         if not base:
