@@ -4,6 +4,7 @@ every instruction, each RUN's commands checked against it, and explanations."""
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -155,10 +156,11 @@ def analyze(df: Dockerfile, *, resolver, build_args=None, target: Optional[str] 
         # resolution serves until a stage brings a base not seen before (not one per stage:
         # each walks the whole file)
         if stage_resolution is None:
-            if _SHORTCUT and not _expands_anything(df):
+            if _SHORTCUT and (not _expands_anything(df) or _names_none_of(df, envs)):
                 # nothing but RUN (whose variables the shell expands, from the state's ENV)
-                # names a variable: the base images' ENV changes no value, and the walk reads
-                # each RUN's variables from the state, which has that ENV already
+                # names a variable, or nothing else names one the base images' ENV sets:
+                # that ENV changes no value, and the walk reads each RUN's variables from
+                # the state, which has that ENV already
                 stage_resolution = resolution
             else:
                 stage_resolution = resolve(df, dict(build_args or {}), platform, image_env=lambda ref, _p: envs.get(ref))
@@ -186,6 +188,34 @@ def _expands_anything(df: Dockerfile) -> bool:
             if "$" in line:
                 return True
     return False
+
+
+_NAME_AFTER_DOLLAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _names_none_of(df: Dockerfile, envs: dict) -> bool:
+    """True when no instruction other than RUN names a variable that one of ``envs`` (the
+    base images' ENV) sets. A ``$`` not followed by a name answers False: not sure."""
+    names = df.__dict__.get("_names_outside_run")
+    if names is None:
+        found: Optional[set] = set()
+        lines = df.lines
+        for ins in df.instructions:
+            if ins.keyword == "RUN":
+                continue
+            for line in lines[ins.start_line - 1 : ins.end_line]:
+                if "$" in line:
+                    got = _NAME_AFTER_DOLLAR.findall(line)
+                    if len(got) != line.count("$"):
+                        found = None
+                        break
+                    found.update(got)
+            if found is None:
+                break
+        names = df.__dict__["_names_outside_run"] = found if found is None else frozenset(found)
+    if names is None:
+        return False
+    return not any(name in env for env in envs.values() for name in names)
 
 
 def _shared_chain_states(resolver) -> dict:
