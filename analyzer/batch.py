@@ -110,13 +110,13 @@ class FileAnalyzer:
     def __call__(self, item: str) -> Outcome:
         outcome = self._outcome(item)
         if self.settings.piece == "json" and outcome.fatal is None:
-            from analyzer.report import FileResult
+            import analyzer.report as report  # (a package: `from` it would cost a call per file)
             from analyzer.report.json_format import render_entry
             from analyzer.rules import at_or_above
 
             result = outcome.result
             return Outcome(
-                FileResult(result.path, (), error=result.error),
+                report.FileResult(result.path, (), error=result.error),
                 outcome.threshold,
                 error=outcome.error,
                 notes=outcome.notes,
@@ -128,30 +128,30 @@ class FileAnalyzer:
     def _outcome(self, item: str) -> Outcome:
         from analyzer.files import read_input
         from analyzer.model import ParseError
-        from analyzer.report import FileResult
+        import analyzer.report as report
         from analyzer.rules import lint, parse_error_finding
 
         s = self.settings
         try:
             cfg, options, threshold = self._options_for(item)
         except AnalyzerError as exc:
-            return Outcome(FileResult(item), fatal=str(exc))
+            return Outcome(report.FileResult(item), fatal=str(exc))
         shown = "<stdin>" if item == "-" else item
         try:
             df = read_input(item, shown)
         except ParseError as exc:
-            return Outcome(FileResult(shown, (parse_error_finding(exc, shown),)), threshold)
+            return Outcome(report.FileResult(shown, (parse_error_finding(exc, shown),)), threshold)
         except AnalyzerError as exc:
-            return Outcome(FileResult(shown, (), error=str(exc)), threshold, error=f"{shown}: {exc}")
+            return Outcome(report.FileResult(shown, (), error=str(exc)), threshold, error=f"{shown}: {exc}")
         from analyzer.expand import ExpansionTooLarge
 
         try:
             return self._analyze(df, shown, cfg, options, threshold)
         except ExpansionTooLarge as exc:  # past the analyzer's limits: this file only
-            return Outcome(FileResult(shown, (), error=str(exc)), threshold, error=f"{shown}: {exc}")
+            return Outcome(report.FileResult(shown, (), error=str(exc)), threshold, error=f"{shown}: {exc}")
 
     def _analyze(self, df, shown: str, cfg, options, threshold: str) -> Outcome:
-        from analyzer.report import FileResult
+        import analyzer.report as report
         from analyzer.rules import lint
 
         s = self.settings
@@ -174,7 +174,7 @@ class FileAnalyzer:
         from analyzer.scripts import forget
 
         forget(df)  # the file is done with: no cycles left for the collector
-        return Outcome(FileResult(shown, tuple(findings), extra=extra), threshold, notes=notes)
+        return Outcome(report.FileResult(shown, tuple(findings), extra=extra), threshold, notes=notes)
 
 
 def _expansion_notes(df, shown: str, options) -> tuple[str, ...]:

@@ -385,17 +385,9 @@ def lint(df: Dockerfile, options: LintOptions = LintOptions(), catalog: Optional
             if key in seen:
                 continue
             seen.add(key)
+            # (rule, severity, message, line, column, end_line, end_column, path, aliases, name)
             finding = Finding(
-                rule=rid,
-                severity=severity,
-                message=hit.message,
-                line=pos.line,
-                column=pos.column,
-                end_line=pos.end_line,
-                end_column=pos.end_column,
-                path=df.path,
-                aliases=rule.aliases,
-                name=rule.name,
+                rid, severity, hit.message, pos.line, pos.column, pos.end_line, pos.end_column, df.path, rule.aliases, rule.name
             )
             if not sup.suppressed(finding):
                 findings.append(finding)

@@ -213,7 +213,7 @@ def commands_of(run: RunScript) -> list[ShellCommand]:
     answer depends only on the text, shell and heredocs, so recent answers are reused
     (each caller gets its own list of the same immutable commands).
     """
-    from analyzer import shell as sh
+    import analyzer.shell as sh
 
     if sh._STRICT:  # tests that want parser errors raised
         return _commands_of(run)
@@ -246,7 +246,7 @@ def commands_of(run: RunScript) -> list[ShellCommand]:
 def _commands_of(run: RunScript) -> list[ShellCommand]:
     from dataclasses import replace
 
-    from analyzer import shell as sh
+    import analyzer.shell as sh
 
     if run.script is None:
         return sh.exec_form_commands(list(run.argv), list(run.argv_positions))

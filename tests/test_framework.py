@@ -197,3 +197,13 @@ def test_bad_config_is_one_clear_error(tmp_path, text, message):
 def test_unknown_rule_in_config_is_an_error(catalog):
     with pytest.raises(ConfigError, match="unknown rule id or alias: DL9999"):
         lint_options(Config(ignore=("DL9999",)), catalog)
+
+
+def test_findings_are_made_in_the_order_of_their_fields():
+    """lint() builds each Finding positionally (it makes thousands): the order it assumes."""
+    from dataclasses import fields
+
+    from analyzer.model import Finding
+
+    assert [f.name for f in fields(Finding)] == [
+        "rule", "severity", "message", "line", "column", "end_line", "end_column", "path", "aliases", "name"]
