@@ -61,6 +61,14 @@ def discover_inputs(paths: list[str]) -> list[str]:
     return out
 
 
+def _holds(test) -> bool:
+    """``test()``, False when it cannot say (as os.walk takes it)."""
+    try:
+        return test()
+    except OSError:
+        return False
+
+
 def _find_dockerfiles(root: str, found: list) -> None:
     """What ``os.walk(root)`` (top down, symbolic links to directories not followed,
     unreadable directories skipped) finds, each directory's Dockerfiles sorted before its
@@ -74,19 +82,10 @@ def _find_dockerfiles(root: str, found: list) -> None:
     files = []
     subdirs = []
     for entry in entries:
-        try:
-            is_dir = entry.is_dir()
-        except OSError:
-            is_dir = False
-        if not is_dir:
+        if not _holds(entry.is_dir):
             files.append(entry.name)
-        elif entry.name not in SKIP_DIRS:
-            try:
-                link = entry.is_symlink()
-            except OSError:
-                link = False
-            if not link:
-                subdirs.append(entry.name)
+        elif entry.name not in SKIP_DIRS and not _holds(entry.is_symlink):
+            subdirs.append(entry.name)
     prefix = root if root.endswith("/") else root + "/"
     for name in sorted(files):
         if is_dockerfile_name(name) and not name.endswith(".dockerignore"):

@@ -178,16 +178,19 @@ def analyze(df: Dockerfile, *, resolver, build_args=None, target: Optional[str] 
 _SHORTCUT = True  # off in the tests that check the shortcut changes nothing
 
 
-def _expands_anything(df: Dockerfile) -> bool:
-    """True when an instruction other than RUN has a ``$`` anywhere in its lines."""
+def _dollar_lines(df: Dockerfile):
+    """The lines of the instructions other than RUN that hold a ``$``."""
     lines = df.lines
     for ins in df.instructions:
-        if ins.keyword == "RUN":
-            continue
-        for line in lines[ins.start_line - 1 : ins.end_line]:
-            if "$" in line:
-                return True
-    return False
+        if ins.keyword != "RUN":
+            for line in lines[ins.start_line - 1 : ins.end_line]:
+                if "$" in line:
+                    yield line
+
+
+def _expands_anything(df: Dockerfile) -> bool:
+    """True when an instruction other than RUN has a ``$`` anywhere in its lines."""
+    return next(_dollar_lines(df), None) is not None
 
 
 _NAME_AFTER_DOLLAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
@@ -199,19 +202,12 @@ def _names_none_of(df: Dockerfile, envs: dict) -> bool:
     names = df.__dict__.get("_names_outside_run")
     if names is None:
         found: Optional[set] = set()
-        lines = df.lines
-        for ins in df.instructions:
-            if ins.keyword == "RUN":
-                continue
-            for line in lines[ins.start_line - 1 : ins.end_line]:
-                if "$" in line:
-                    got = _NAME_AFTER_DOLLAR.findall(line)
-                    if len(got) != line.count("$"):
-                        found = None
-                        break
-                    found.update(got)
-            if found is None:
+        for line in _dollar_lines(df):
+            got = _NAME_AFTER_DOLLAR.findall(line)
+            if len(got) != line.count("$"):
+                found = None
                 break
+            found.update(got)
         names = df.__dict__["_names_outside_run"] = found if found is None else frozenset(found)
     if names is None:
         return False
