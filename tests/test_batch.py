@@ -223,24 +223,38 @@ def test_a_file_analysed_leaves_no_cycles_for_the_garbage_collector(tmp_path):
     assert left == [], sorted(set(left))[:10]
 
 
-@pytest.mark.parametrize("forked", [True, False])
-def test_both_pools_give_the_serial_result(corpus, monkeypatch, forked):
-    """Forked workers (the usual case on Linux) and spawned ones (when this process has
-    threads or has loaded the Go parser) give the same outcomes, in the same order."""
-    import io
+_POOL_CHECK = """
+import io, json, sys
+import analyzer.batch as batch
+from analyzer.batch import RunSettings, lint_inputs
+inputs = json.loads(sys.argv[1])
+forked = sys.argv[2] == "forked"
+called = []
+for name in ("_forked", "_spawned"):
+    real = getattr(batch, name)
+    setattr(batch, name, (lambda r, n: lambda *a: (called.append(n), r(*a))[1])(real, name))
+if not forked:
+    batch._can_fork = lambda: False
+assert batch._can_fork() == forked  # a fresh interpreter: forking is safe
+pooled = lint_inputs(inputs, RunSettings(offline=True, lineage=False, jobs=2), err=io.StringIO())
+serial = lint_inputs(inputs, RunSettings(offline=True, lineage=False, jobs=1), err=io.StringIO())  # (loads Go: after)
+print(json.dumps({"called": called, "same": pooled.results == serial.results and pooled.failing == serial.failing}))
+"""
 
-    import analyzer.batch as batch
+
+@pytest.mark.parametrize("how", ["forked", "spawned"])
+def test_both_pools_give_the_serial_result(corpus, how):
+    """Forked workers (the usual case on Linux) and spawned ones (when the process has
+    threads or has loaded the Go parser, after which forking can hang) give the same
+    outcomes in the same order. Each runs in a fresh interpreter: this one may have loaded
+    the Go parser already."""
+    import json
 
     inputs = sorted(str(p) for p in corpus.rglob("Dockerfile"))
-    serial = lint_inputs(inputs, RunSettings(offline=True, lineage=False, jobs=1), err=io.StringIO())
-    monkeypatch.setattr(batch, "_can_fork", lambda: forked)
-    called = []
-    for name in ("_forked", "_spawned"):
-        real = getattr(batch, name)
-        monkeypatch.setattr(batch, name, (lambda r, n: lambda *a: (called.append(n), r(*a))[1])(real, name))
-    pooled = lint_inputs(inputs, RunSettings(offline=True, lineage=False, jobs=2), err=io.StringIO())
-    assert called == ["_forked" if forked else "_spawned"]
-    assert pooled.results == serial.results and pooled.failing == serial.failing
+    proc = subprocess.run([sys.executable, "-c", _POOL_CHECK, json.dumps(inputs), how], capture_output=True, text=True,
+                          timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == {"called": ["_" + how], "same": True}
 
 
 _WORKER_TROUBLE = """
