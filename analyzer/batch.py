@@ -321,6 +321,8 @@ def _forked(inputs: list[str], settings: RunSettings, jobs: int) -> Iterator[Out
                     order = order[sent:]
                 except BlockingIOError:
                     pass
+                except BrokenPipeError:  # every worker is gone: said below, once they are read
+                    order = b""
                 if not order:
                     os.close(task_w)
                     task_w = -1
@@ -391,11 +393,10 @@ def _worker_loop(chunks: list, settings: RunSettings, task_r: int, res_w: int) -
 
 
 def _spawned(inputs: list[str], settings: RunSettings, jobs: int) -> Iterator[Outcome]:
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     chunk = _chunk_size(len(inputs), jobs)
-    import multiprocessing
-
     # spawned: a fresh interpreter each, for when forking this process is not safe
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker, initargs=(settings,))
     try:
