@@ -15,10 +15,10 @@ there *unknown*, never missing.
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import Optional
 
-from .model import Instruction, ShellCommand
+from .model import Instruction, ShellCommand, evolve
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -64,21 +64,18 @@ class State:
     memory: object = None  # analyzer.effects.RunMemory: downloads, apk --virtual groups ...
 
     def copy(self) -> "State":
-        """A state of its own: what ``dataclasses.replace`` with copies of the mutable
-        fields gives, without its per-call look at the fields (states are copied at every
-        stage and image of every file)."""
-        new = object.__new__(type(self))
-        fields = new.__dict__
-        own = self.__dict__
-        for name in _STATE_FIELDS:
-            fields[name] = own[name]
-        fields["files"] = dict(self.files)
-        fields["removed"] = dict(self.removed)
-        fields["unknown_dirs"] = dict(self.unknown_dirs)
-        fields["env"] = dict(self.env)
-        fields["path_entries"] = dict(self.path_entries)
-        fields["memory"] = self.memory.copy() if self.memory is not None else None
-        return new
+        """A state of its own: its mutable fields copied (through model.evolve, without
+        dataclasses.replace's per-call look at the fields: states are copied at every stage
+        and image of every file)."""
+        return evolve(
+            self,
+            files=dict(self.files),
+            removed=dict(self.removed),
+            unknown_dirs=dict(self.unknown_dirs),
+            env=dict(self.env),
+            path_entries=dict(self.path_entries),
+            memory=self.memory.copy() if self.memory is not None else None,
+        )
 
     # the StateView protocol of analyzer.effects
     def path_dirs(self) -> list[str]:
@@ -98,9 +95,6 @@ class State:
     def is_root(self) -> bool:
         user = self.user.split(":", 1)[0].strip()
         return user in ("root", "0", "")
-
-
-_STATE_FIELDS = tuple(f.name for f in fields(State))
 
 
 _DIRS_OF_PATH: dict = {}  # a PATH value -> its directories (a few values recur all the time)
